@@ -1,0 +1,287 @@
+"""Monoids and scans: the algebra every memoroid is built on.
+
+A monoid (H, •, e_I) is a set H with an associative operator • and an identity e_I (paper, Definition 3.1):
+
+    (a • b) • c = a • (b • c)          associativity
+    e_I • a = a • e_I = a              identity
+
+Associativity is what lets a scan run in parallel: the prefixes e_I • x_0 • … • x_t can be computed in
+O(log T) depth instead of T sequential steps (Blelloch, 1990).
+
+Conventions (DESIGN.md):
+- an element is a pytree; a *sequence* of elements is the same pytree with a leading time axis T;
+- in `combine(a, b)`, `a` is the EARLIER element and `b` the LATER one (order matters: many monoids are
+  not commutative);
+- `start[t]` is True iff element t is the first of its episode.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+Element = Any  # a pytree of arrays
+
+
+class Monoid(NamedTuple):
+    """A monoid (H, •, e_I).
+
+    identity: () -> H, the identity element e_I (one element, no leading axis).
+    combine:  (H, H) -> H, the operator `a • b` with `a` earlier and `b` later. It must broadcast over
+              leading axes, because `jax.lax.associative_scan` calls it on whole slices of the sequence.
+    """
+
+    identity: Callable[[], Element]
+    combine: Callable[[Element, Element], Element]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Resets (Theorem 4.2)
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _select(flag: jax.Array, if_true: Element, if_false: Element) -> Element:
+    """Per leaf `where(flag, if_true, if_false)`, with `flag` broadcast over each leaf's trailing axes."""
+
+    def leaf(t, f):
+        f = jnp.asarray(f)
+        shaped = jnp.reshape(flag, flag.shape + (1,) * (f.ndim - flag.ndim))
+        return jnp.where(shaped, t, f)
+
+    return jax.tree.map(leaf, if_true, if_false)
+
+
+def resettable(monoid: Monoid, *, mirrored: bool = False) -> Monoid:
+    """The resettable monoid of Theorem 4.2, for ANY monoid.
+
+    Elements are pairs (A, b): A an element of `monoid`, b a boolean flag. The identity is (e_I, False) and
+
+        (A, b) ∘ (A', b') = ((A·(1 − b') + e_I·b') • A',  b ∨ b')                                  (eq. 12)
+
+    i.e. when the LATER operand starts an episode (b' = 1), the earlier history A is replaced by the identity
+    before combining, so nothing flows across the boundary. Because e_I • A' = A', this is the same as the
+    simpler "drop the left operand" form ((A • A') if not b' else A', b ∨ b'); the tests and the chapter on
+    resets check that the two agree.
+
+    mirrored=True gives the operator for REVERSE scans (returns-to-go, GAE), where the flag of each element
+    says "this is the LAST step of its episode" and it is the EARLIER operand's flag that blocks the flow:
+
+        (A, d) ∘~ (A', d') = (A • R(A', d),  d ∨ d'),   R(X, d) = e_I if d else X.
+    """
+
+    def combine(earlier, later):
+        (a, a_flag), (b, b_flag) = earlier, later
+        if mirrored:
+            b = _select(a_flag, monoid.identity(), b)
+        else:
+            a = _select(b_flag, monoid.identity(), a)
+        return monoid.combine(a, b), jnp.logical_or(a_flag, b_flag)
+
+    def identity():
+        return monoid.identity(), jnp.zeros((), bool)
+
+    return Monoid(identity, combine)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Scans
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _length(elems: Element) -> int:
+    """The common leading axis T of every leaf, with a clear error when the leaves disagree."""
+    leaves = jax.tree.leaves(elems)
+    if not leaves:
+        raise ValueError("elems is an empty pytree: a scan needs at least one array with a leading time axis.")
+    shapes = [jnp.shape(x) for x in leaves]
+    if any(len(s) == 0 for s in shapes):
+        raise ValueError(
+            f"every leaf of elems needs a leading time axis T, got leaf shapes {shapes}. "
+            "Stack elements along axis 0 (a single element x is x[None])."
+        )
+    lengths = {s[0] for s in shapes}
+    if len(lengths) != 1:
+        raise ValueError(
+            f"all leaves of elems must share the leading time axis T, got leaf shapes {shapes}. "
+            "Sequences are time-major: put time first in every leaf."
+        )
+    return lengths.pop()
+
+
+def _check_start(start, length: int) -> jax.Array:
+    start = jnp.asarray(start)
+    if start.dtype != jnp.bool_:
+        raise TypeError(
+            f"start must be a boolean array of shape ({length},), got dtype {start.dtype}. "
+            "start[t] is True iff element t is the first of its episode; convert with start.astype(bool)."
+        )
+    if start.shape != (length,):
+        raise ValueError(
+            f"start must have shape ({length},) to match the time axis of elems, got {start.shape}. "
+            "Batches of sequences are made with jax.vmap, not by adding axes to start."
+        )
+    return start
+
+
+def _check_initial(initial: Element, elems: Element) -> None:
+    if jax.tree.structure(initial) != jax.tree.structure(elems):
+        raise ValueError(
+            "initial must have the same pytree structure as one element of elems: "
+            f"got {jax.tree.structure(initial)} and {jax.tree.structure(elems)}."
+        )
+    for i, e in zip(jax.tree.leaves(initial), jax.tree.leaves(elems)):
+        if jnp.shape(i) != jnp.shape(e)[1:]:
+            raise ValueError(
+                f"initial is ONE element (no time axis): expected a leaf of shape {jnp.shape(e)[1:]}, "
+                f"got {jnp.shape(i)}."
+            )
+
+
+def _concat(a: Element, b: Element) -> Element:
+    return jax.tree.map(lambda x, y: jnp.concatenate([x, y], axis=0), a, b)
+
+
+def _one(element: Element) -> Element:
+    """Give one element a leading time axis of length 1."""
+    return jax.tree.map(lambda x: jnp.asarray(x)[None], element)
+
+
+def _episode_ends(start: jax.Array) -> jax.Array:
+    """end[t] = start[t + 1]: step t is the last of its episode inside the tape (end[T-1] = False)."""
+    return jnp.concatenate([start[1:], jnp.zeros((1,), bool)])
+
+
+def _flags_and_initial(elems, start, initial, reverse):
+    """Validate the inputs and bring them into the form the two scans share.
+
+    Returns (elems, flags, prepended): flags are the reset flags of the (mirrored) resettable monoid, and
+    `initial`, when given, is attached as one extra element (before the tape, or after it when reverse=True)
+    whose output the caller drops. This is the paper's §3.4 convention for carrying a state between calls.
+    """
+    length = _length(elems)
+    start = jnp.zeros((length,), bool) if start is None else _check_start(start, length)
+    flags = _episode_ends(start) if reverse else start
+    if initial is None:
+        return elems, flags, False
+    _check_initial(initial, elems)
+    no_reset = jnp.zeros((1,), bool)
+    if reverse:
+        return _concat(elems, _one(initial)), jnp.concatenate([flags, no_reset]), True
+    return _concat(_one(initial), elems), jnp.concatenate([no_reset, flags]), True
+
+
+def _drop_initial(out, had_initial, reverse):
+    if not had_initial:
+        return out
+    return jax.tree.map(lambda x: x[:-1] if reverse else x[1:], out)
+
+
+def scan(monoid: Monoid, elems: Element, *, start=None, initial=None, reverse: bool = False) -> Element:
+    """All prefixes of a sequence under a monoid, with `jax.lax.associative_scan` (O(log T) depth).
+
+    out[t] = elems[s] • … • elems[t]            where s is the last t' <= t with start[t']
+    out[t] = initial • elems[0] • … • elems[t]  where no start precedes t (initial=None: the identity)
+
+    reverse=True gives suffixes instead, episode by episode, the order of • kept:
+    out[t] = elems[t] • … • elems[e]            where e is the last step of t's episode
+    out[t] = elems[t] • … • elems[T-1] • initial  for the last episode of the tape (it may continue beyond it)
+
+    Args:
+      monoid: the monoid.
+      elems: a pytree whose leaves share the leading time axis T.
+      start: optional bool[T]; start[t] is True iff element t begins an episode.
+      initial: optional single element carried in from before the tape (after it when reverse=True).
+    """
+    elems, flags, had_initial = _flags_and_initial(elems, start, initial, reverse)
+    wrapped = resettable(monoid, mirrored=reverse)
+    if reverse:
+        # associative_scan(reverse=True) hands `fn` the LATER element first; put it back on the right.
+        def fn(later, earlier):
+            return wrapped.combine(earlier, later)
+    else:
+        fn = wrapped.combine
+    out, _ = jax.lax.associative_scan(fn, (elems, flags), reverse=reverse)
+    return _drop_initial(out, had_initial, reverse)
+
+
+def serial_scan(monoid: Monoid, elems: Element, *, start=None, initial=None, reverse: bool = False) -> Element:
+    """The same result as `scan`, computed one step at a time with `jax.lax.scan` (T sequential steps).
+
+    This is the reference the associative scan is tested against, and on a CPU with few cores it is also
+    the faster of the two (see the chapter on scans).
+    """
+    elems, flags, had_initial = _flags_and_initial(elems, start, initial, reverse)
+    wrapped = resettable(monoid, mirrored=reverse)
+
+    def step(carry, x_and_flag):
+        if reverse:
+            carry = wrapped.combine(x_and_flag, carry)
+        else:
+            carry = wrapped.combine(carry, x_and_flag)
+        return carry, carry[0]
+
+    # The carry must keep one shape and dtype: the identity shaped like one element of the sequence.
+    identity = jax.tree.map(
+        lambda e, x: jnp.broadcast_to(e, jnp.shape(x)[1:]).astype(jnp.result_type(e, x)), monoid.identity(), elems
+    )
+    _, out = jax.lax.scan(step, (identity, jnp.zeros((), bool)), (elems, flags), reverse=reverse)
+    return _drop_initial(out, had_initial, reverse)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking the laws
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _numeric(x) -> jax.Array:
+    x = jnp.asarray(x)
+    return x.astype(jnp.float32) if x.dtype == jnp.bool_ else x
+
+
+def _max_abs(x: Element) -> float:
+    return max((float(jnp.max(jnp.abs(_numeric(v)), initial=0.0)) for v in jax.tree.leaves(x)), default=0.0)
+
+
+def _max_abs_difference(x: Element, y: Element) -> float:
+    return _max_abs(jax.tree.map(lambda a, b: _numeric(a) - _numeric(b), x, y))
+
+
+def check_monoid(
+    monoid: Monoid,
+    sample: Callable[[jax.Array], Element],
+    *,
+    key: jax.Array | None = None,
+    trials: int = 100,
+    atol: float = 1e-5,
+    rtol: float = 1e-5,
+) -> dict[str, float]:
+    """Test the monoid laws on random elements; raise AssertionError, saying which law fails, if one does.
+
+    sample(key) must return ONE random element. For `trials` random triples (a, b, c) it measures
+        associativity   |(a • b) • c − a • (b • c)|
+        left identity   |e_I • a − a|
+        right identity  |a • e_I − a|
+    (combine is called on the batch of all trials at once, which also checks that it broadcasts over leading
+    axes). Returns the largest error of each law.
+    """
+    key = jax.random.key(0) if key is None else key
+    a, b, c = (jax.vmap(sample)(jax.random.split(k, trials)) for k in jax.random.split(key, 3))
+    e = jax.tree.map(lambda x, like: jnp.broadcast_to(x, jnp.shape(like)), monoid.identity(), a)
+    op = monoid.combine
+    pairs = {
+        "associativity": (op(op(a, b), c), op(a, op(b, c))),
+        "left identity": (op(e, a), a),
+        "right identity": (op(a, e), a),
+    }
+    errors = {law: _max_abs_difference(x, y) for law, (x, y) in pairs.items()}
+    for law, (x, y) in pairs.items():
+        scale = _max_abs(y)
+        if not np.isfinite(errors[law]) or errors[law] > atol + rtol * scale:
+            raise AssertionError(
+                f"the {law} law fails: largest difference {errors[law]:.3g} over {trials} random elements "
+                f"(tolerance {atol + rtol * scale:.3g})."
+            )
+    return errors

@@ -1,0 +1,90 @@
+"""Discounted returns and advantages as memoroid scans (paper Theorems D.1 and E.1, §6 of the digest).
+
+Both rest on the discounting monoid over pairs (a, r), a running discount and a discounted sum:
+
+    (a, r) • (a', r') = (a a',  r + a r'),      e_I = (1, 0),      f(r_t) = (γ, r_t).
+
+Scanned FORWARD (the paper's form) it gives per-episode prefix sums Σ_{i≤t} γ^{i−t₀} r_i, which equal the
+episode's return only at its last step. The returns-to-go G_t = Σ_k γ^k r_{t+k} that TD and Monte-Carlo
+targets need are SUFFIX sums: the same monoid scanned in REVERSE, with the mirrored reset keyed on the last
+step of each episode (`scan(..., reverse=True)`).
+"""
+
+from __future__ import annotations
+
+import jax.numpy as jnp
+
+from memoroids_lite.monoid import Monoid, _check_start, scan
+
+
+def discount_monoid() -> Monoid:
+    """The discounting monoid (a, r) • (a', r') = (a a', r + a r') with e_I = (1, 0)."""
+
+    def combine(earlier, later):
+        (a, r), (a2, r2) = earlier, later
+        return a * a2, r + a * r2
+
+    return Monoid(identity=lambda: (jnp.ones(()), jnp.zeros(())), combine=combine)
+
+
+def _discounted_scan(values, flags, discount, *, reverse):
+    values = jnp.asarray(values, jnp.result_type(values, jnp.float32))
+    if values.ndim == 0:
+        raise ValueError("rewards must have a leading time axis T, got a scalar.")
+    flags = _check_start(flags, values.shape[0])
+    elems = (jnp.broadcast_to(jnp.asarray(discount, values.dtype), values.shape), values)
+    # In reverse, scan() resets on the step before each start, which is exactly "done".
+    _, sums = scan(discount_monoid(), elems, start=flags, reverse=reverse)
+    return sums
+
+
+def _done_to_start(done):
+    """The episode starts implied by `done` flags: start[0] = True and start[t + 1] = done[t]."""
+    done = jnp.asarray(done)
+    if done.dtype != jnp.bool_:
+        raise TypeError(f"done must be a boolean array, got dtype {done.dtype}; convert with done.astype(bool).")
+    if done.ndim != 1:
+        raise ValueError(f"done must have shape (T,), got {done.shape}.")
+    return jnp.concatenate([jnp.ones((1,), bool), done[:-1]])
+
+
+def discounted_return(rewards, start, gamma):
+    """The paper's forward form (Theorem D.1): out[t] = Σ_{i = t₀..t} γ^{i − t₀} r_i, t₀ the episode's first step.
+
+    At the last step of an episode this is the episode's discounted return G_0; elsewhere it is a prefix sum,
+    NOT the return-to-go (use `returns_to_go` for that). rewards: [T, ...]; start: bool[T].
+    """
+    return _discounted_scan(rewards, start, gamma, reverse=False)
+
+
+def returns_to_go(rewards, done, gamma):
+    """G_t = r_t + γ (1 − done_t) G_{t+1}, every t in parallel: a reverse scan with the mirrored reset.
+
+    done[t] is True iff step t is the last of its episode (terminated or truncated). The tape's last step
+    has nothing after it, so G_{T−1} = r_{T−1}. rewards: [T, ...]; done: bool[T].
+    """
+    return _discounted_scan(rewards, _done_to_start(done), gamma, reverse=True)
+
+
+def gae(rewards, values, next_values, terminated, done, gamma, lam):
+    """Generalised advantage estimation (Theorem E.1) as a reverse scan.
+
+        δ_t = r_t + γ (1 − terminated_t) V(s_{t+1}) − V(s_t)
+        A_t = δ_t + γ λ (1 − done_t) A_{t+1}
+
+    `terminated` stops bootstrapping (the episode truly ended); `done` = terminated OR truncated stops the
+    sum of future δ (the next step belongs to another episode). A truncated step still bootstraps from
+    next_values, the value of the observation the episode was cut at. All arrays [T]; flags bool[T].
+    """
+    terminated = jnp.asarray(terminated)
+    if terminated.dtype != jnp.bool_:
+        raise TypeError(f"terminated must be a boolean array, got dtype {terminated.dtype}.")
+    shapes = {jnp.shape(rewards), jnp.shape(values), jnp.shape(next_values), terminated.shape, jnp.shape(done)}
+    if len(shapes) != 1:
+        raise ValueError(
+            "rewards, values, next_values, terminated and done must share one shape (T,), got "
+            f"{jnp.shape(rewards)}, {jnp.shape(values)}, {jnp.shape(next_values)}, {terminated.shape}, "
+            f"{jnp.shape(done)}."
+        )
+    deltas = rewards + gamma * jnp.where(terminated, 0.0, next_values) - values
+    return _discounted_scan(deltas, _done_to_start(done), gamma * lam, reverse=True)

@@ -1,0 +1,68 @@
+"""Measuring speed honestly: compile time apart from run time, and the machine named next to the numbers."""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from typing import Callable, NamedTuple
+
+import jax
+
+
+class Timing(NamedTuple):
+    compile_s: float  # tracing + XLA compilation, measured once with jax.jit(...).lower(...).compile()
+    run_s: float  # the median of `repeats` calls of the compiled function, outputs ready
+
+
+def time_jitted(fn: Callable, *args, repeats: int = 5) -> Timing:
+    """Compile `fn` for `args` (timed), then time `repeats` runs of the compiled code and keep the median."""
+    begin = time.perf_counter()
+    compiled = jax.jit(fn).lower(*args).compile()
+    compile_s = time.perf_counter() - begin
+    jax.block_until_ready(compiled(*args))  # one warm-up call: first-call allocations are not the algorithm
+    runs = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        jax.block_until_ready(compiled(*args))
+        runs.append(time.perf_counter() - begin)
+    runs.sort()
+    return Timing(compile_s, runs[len(runs) // 2])
+
+
+def time_python(fn: Callable, *args, repeats: int = 5) -> float:
+    """Median wall-clock seconds of `fn(*args)` (outputs ready), after one warm-up call that compiles."""
+    jax.block_until_ready(fn(*args))
+    runs = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        jax.block_until_ready(fn(*args))
+        runs.append(time.perf_counter() - begin)
+    runs.sort()
+    return runs[len(runs) // 2]
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> dict:
+    """What the numbers were measured on: device, CPU, cores and versions."""
+    import jaxlib
+
+    device = jax.devices()[0]
+    return {
+        "device": f"{device.platform}: {device.device_kind}",
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "jax": jax.__version__,
+        "jaxlib": jaxlib.__version__,
+    }

@@ -1,0 +1,9 @@
+import os
+
+os.environ.setdefault("JAX_PLATFORMS", "cpu")
+
+from hypothesis import settings  # noqa: E402
+
+# JAX compiles once per new shape: keep example counts modest and never time-limit an example.
+settings.register_profile("memoroids", max_examples=30, deadline=None, derandomize=True)
+settings.load_profile("memoroids")
