@@ -1,0 +1,164 @@
+"""Memoroids (paper, Definition 4.1): a monoid plus an input map f and a readout g.
+
+    h_t = e_I • f(x_0) • f(x_1) • … • f(x_t)          (with resets at episode starts, Theorem 4.2)
+    y_t = g(h_t, x_t)
+
+f and g act on each time step on its own, so they run on the whole tape at once (they take arrays with a
+leading time axis T and treat every step alike); the monoid scan is the only part that mixes time steps. The recurrent state IS a monoid element: carrying a state h into the next call prepends it
+to the scan, so the same `run` serves training (a tape of length T) and acting (T = 1).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from memoroids_lite.monoid import Monoid, check_monoid, resettable, scan, serial_scan
+
+SCAN_MODES = ("auto", "associative", "serial")
+
+
+class Memoroid(NamedTuple):
+    """((H, •, e_I), f, g).
+
+    monoid: the monoid over recurrent states H.
+    f: x [T, ...] -> H [T, ...], each input to one monoid element, step by step.
+    g: (h [T, ...], x [T, ...]) -> y [T, ...], the readout y_t = g(h_t, x_t), step by step.
+    """
+
+    monoid: Monoid
+    f: Callable[[Any], Any]
+    g: Callable[[Any, Any], Any]
+
+
+def resolve_mode(mode: str) -> str:
+    """"auto" -> "serial" on a CPU, "associative" on a GPU or TPU.
+
+    On a CPU with few cores jax.lax.scan is several times faster than jax.lax.associative_scan, which does
+    more work and has no parallel hardware to spend it on; on an accelerator the O(log T) depth wins.
+    """
+    if mode not in SCAN_MODES:
+        raise ValueError(f"unknown scan mode {mode!r}; choose one of {SCAN_MODES}.")
+    if mode == "auto":
+        return "serial" if jax.default_backend() == "cpu" else "associative"
+    return mode
+
+
+def run(memoroid: Memoroid, x, start, state=None, *, mode: str = "auto"):
+    """Run a memoroid over a tape: returns (y [T, ...], the state after the last step).
+
+    x: inputs with leading time axis T; start: bool[T], True where an episode begins;
+    state: the monoid element carried in from the previous call (None: the identity e_I).
+    """
+    elems = memoroid.f(x)
+    scan_fn = scan if resolve_mode(mode) == "associative" else serial_scan
+    h = scan_fn(memoroid.monoid, elems, start=start, initial=state)
+    y = memoroid.g(h, x)
+    return y, jax.tree.map(lambda leaf: leaf[-1], h)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The harness: what a researcher adding a model runs first
+# ---------------------------------------------------------------------------------------------------------
+
+
+def _max_difference(a, b) -> float:
+    return max(float(jnp.max(jnp.abs(x - y))) for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b)))
+
+
+def _episodes(start) -> list[tuple[int, int]]:
+    begins = [int(i) for i in np.flatnonzero(np.asarray(start))]
+    ends = begins[1:] + [len(start)]
+    return list(zip(begins, ends))
+
+
+def _law_errors(module, x, key, trials):
+    """Inside model.apply: associativity and identity of each layer's resettable monoid on f(x) elements."""
+    errors = {"associativity (with resets)": 0.0, "identity": 0.0}
+    for memoroid in module.memoroids():
+        pool = memoroid.f(x)  # [N, ...] monoid elements of this layer
+
+        def sample(k, pool=pool):
+            i = jax.random.randint(k, (), 0, x.shape[0])
+            return jax.tree.map(lambda leaf: leaf[i], pool), jax.random.bernoulli(jax.random.fold_in(k, 1))
+
+        found = check_monoid(resettable(memoroid.monoid), sample, key=key, trials=trials, atol=1e-4, rtol=1e-4)
+        errors["associativity (with resets)"] = max(errors["associativity (with resets)"], found["associativity"])
+        errors["identity"] = max(errors["identity"], found["left identity"], found["right identity"])
+    return errors
+
+
+def check_memoroid(model, *, key=None, length: int = 24, reference=None, atol: float = 1e-4) -> dict[str, float]:
+    """Check a memory model end to end; raise AssertionError naming the first check that fails.
+
+    `model` follows the `memoroids_lite.models` interface: `model.init(key, x, start)`,
+    `model.apply(params, x, start, state, mode=...) -> (y, state)`, `model.initial_state()`, `model.features`,
+    and `model.memoroids()` (the (monoid, f, g) of each layer; empty for a sequential RNN such as a GRU, which
+    then skips the algebraic checks). On random inputs and a random start pattern it measures:
+
+      associativity (with resets), identity   the laws of each layer's resettable monoid on f(x) elements
+      associative == serial                   jax.lax.associative_scan and jax.lax.scan agree
+      step == serial                          T calls of length 1, carrying the state, agree (acting == training)
+      tape == separate episodes               one scan over concatenated episodes == each episode on its own
+      chunks == one call                      a tape cut into pieces with the state carried == one call
+      initial_state() == None                 the state the model reports is the identity it uses
+      gradient across a boundary              ∂y(later episodes)/∂x(earlier ones) is EXACTLY zero
+      reference                               optional `reference(params, x, start) -> y`, a naive per-step
+                                              loop written from the paper's equations
+
+    Returns the largest error of each check (0.0 is exact).
+    """
+    key = jax.random.key(0) if key is None else key
+    k_x, k_start, k_init, k_cut, k_laws, k_w = jax.random.split(key, 6)
+    x = jax.random.normal(k_x, (length, model.features))
+    start = jax.random.bernoulli(k_start, 0.15, (length,)).at[0].set(True).at[length // 2].set(True)
+    params = model.init(k_init, x, start)
+    associative = bool(model.apply(params, method=lambda m: len(m.memoroids()) > 0))
+
+    jitted = jax.jit(model.apply, static_argnames="mode")
+
+    def apply(x, start, state=None, mode="serial"):
+        return jitted(params, x, start, state, mode=mode)
+
+    y, final_state = apply(x, start)
+    errors = {}
+    if associative:
+        errors.update(model.apply(params, x, k_laws, 64, method=_law_errors))
+        errors["associative == serial"] = _max_difference(apply(x, start, mode="associative"), (y, final_state))
+
+    state, steps = None, []
+    for t in range(length):
+        y_t, state = apply(x[t : t + 1], start[t : t + 1], state)
+        steps.append(y_t)
+    errors["step == serial"] = _max_difference(jnp.concatenate(steps), y)
+
+    separate = [apply(x[b:e], start[b:e])[0] for b, e in _episodes(start)]
+    errors["tape == separate episodes"] = _max_difference(jnp.concatenate(separate), y)
+
+    cuts = sorted({int(c) for c in jax.random.randint(k_cut, (3,), 1, length)})
+    state, pieces = None, []
+    for b, e in zip([0] + cuts, cuts + [length]):
+        y_piece, state = apply(x[b:e], start[b:e], state)
+        pieces.append(y_piece)
+    errors["chunks == one call"] = _max_difference((jnp.concatenate(pieces), state), (y, final_state))
+    errors["initial_state() == None"] = _max_difference(apply(x, start, model.initial_state()), (y, final_state))
+
+    boundary = length // 2  # an episode starts here: nothing before it may influence anything after it
+    weights = jax.random.normal(k_w, y.shape)
+    grad = jax.grad(lambda x: jnp.sum(apply(x, start)[0][boundary:] * weights[boundary:]))(x)
+    errors["gradient across a boundary"] = float(jnp.max(jnp.abs(grad[:boundary])))
+    if float(jnp.max(jnp.abs(grad[boundary:]))) == 0.0:
+        raise AssertionError("the outputs do not depend on the inputs at all: the gradient check would be vacuous.")
+
+    if reference is not None:
+        errors["reference"] = _max_difference(jnp.asarray(reference(params, x, start)), y)
+
+    scale = 1.0 + float(jnp.max(jnp.abs(y)))
+    for check, error in errors.items():
+        exact = check == "gradient across a boundary"
+        if not np.isfinite(error) or error > (0.0 if exact else atol * scale):
+            raise AssertionError(f"{getattr(model, 'kind', 'model')}: check '{check}' fails, error {error:.3g}.")
+    return errors

@@ -1,0 +1,124 @@
+"""What every memory model shares: a memoroid layer, the paper's gated residual wrapper, and the stack.
+
+A model maps one tape x [T, features] with start flags bool[T] to outputs y [T, features], carrying a state:
+
+    y, state = model.apply(params, x, start, state)      # state=None: the identity (a fresh memory)
+
+The state of a stack is a tuple with one monoid element per layer. Batches of tapes are made with jax.vmap.
+"""
+
+from __future__ import annotations
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+
+from memoroids_lite.memoroid import Memoroid, resolve_mode, run
+
+
+class MemoroidLayer(nn.Module):
+    """One memoroid layer. Subclasses define, as the paper writes them (Definition 4.1):
+
+    monoid() -> Monoid          the monoid over recurrent states H (its identity must not need params)
+    f(x [T, d]) -> H [T, ...]   each input to one monoid element
+    g(h, x) -> y [T, d]         the readout y_t = g(h_t, x_t)
+    initial_state() -> H        the identity e_I, one element, computed from the fields alone
+    """
+
+    def memoroid(self) -> Memoroid:
+        return Memoroid(self.monoid(), self.f, self.g)
+
+    def __call__(self, x, start, state=None, mode="auto"):
+        return run(self.memoroid(), x, start, state, mode=mode)
+
+
+class GatedResidual(nn.Module):
+    """The layer wrapper the paper uses around LRU and S5: x + GLU(GELU(layer(LayerNorm(x)))).
+
+    GLU(y) = W_1 y ⊙ σ(W_2 y). The wrapped layer's state passes through unchanged.
+    """
+
+    layer: nn.Module
+    features: int
+
+    def setup(self):
+        self.norm = nn.LayerNorm()
+        self.out1 = nn.Dense(self.features)
+        self.out2 = nn.Dense(self.features)
+
+    def __call__(self, x, start, state=None, mode="auto"):
+        y, state = self.layer(self.norm(x), start, state, mode)
+        y = nn.gelu(y)
+        return x + self.out1(y) * nn.sigmoid(self.out2(y)), state
+
+    def initial_state(self):
+        return self.layer.initial_state()
+
+    def memoroid(self):
+        return self.layer.memoroid()
+
+
+class MemoryModel(nn.Module):
+    """A stack of `num_layers` memory layers mapping [T, features] -> [T, features].
+
+    cell: one layer (a MemoroidLayer, or a sequential RNN with the same call signature); each layer of the
+    stack is a fresh copy with its own parameters. gated_residual: wrap each layer in GatedResidual.
+    mode: how memoroid layers scan — "associative", "serial" or "auto" (serial on CPU, associative on
+    GPU/TPU); every mode gives the same result. A call may override it: model.apply(..., mode="serial").
+    """
+
+    cell: nn.Module
+    features: int
+    num_layers: int = 1
+    gated_residual: bool = False
+    mode: str = "auto"
+    kind: str = "model"
+
+    def setup(self):
+        def layer(i):
+            copy = self.cell.clone(name=None)
+            return GatedResidual(copy, self.features) if self.gated_residual else copy
+
+        self.layers = [layer(i) for i in range(self.num_layers)]
+
+    def initial_state(self):
+        """The identity state, one monoid element per layer; needs no parameters."""
+        template = self.cell.clone(parent=None)  # unbound: asking it for shapes must not create parameters
+        return tuple(template.initial_state() for _ in range(self.num_layers))
+
+    def memoroids(self):
+        """The Memoroid (monoid, f, g) of each layer, for the harness; empty for a sequential RNN."""
+        return [layer.memoroid() for layer in self.layers if hasattr(layer, "memoroid")]
+
+    def __call__(self, x, start, state=None, mode=None):
+        mode = resolve_mode(self.mode if mode is None else mode)
+        self._check_inputs(x, start, state)
+        state = self.initial_state() if state is None else state
+        new_state = []
+        for layer, layer_state in zip(self.layers, state):
+            x, layer_state = layer(x, start, layer_state, mode)
+            new_state.append(layer_state)
+        return x, tuple(new_state)
+
+    def _check_inputs(self, x, start, state):
+        if jnp.ndim(x) != 2 or jnp.shape(x)[-1] != self.features:
+            raise ValueError(
+                f"{self.kind} expects one tape x of shape [T, features={self.features}], got {jnp.shape(x)}. "
+                "For a batch of tapes use jax.vmap; to act one step at a time pass x[None] (T = 1)."
+            )
+        start = jnp.asarray(start)
+        if start.dtype != jnp.bool_ or start.shape != (jnp.shape(x)[0],):
+            raise ValueError(
+                f"start must be a boolean array of shape ({jnp.shape(x)[0]},), got {start.dtype}{list(start.shape)}: "
+                "start[t] is True iff step t is the first of its episode."
+            )
+        if state is None:
+            return
+        expected = self.initial_state()
+        shapes = jax.tree.map(jnp.shape, state)
+        if jax.tree.structure(state) != jax.tree.structure(expected) or shapes != jax.tree.map(jnp.shape, expected):
+            raise ValueError(
+                f"this state does not belong to this {self.kind} model: expected shapes "
+                f"{jax.tree.map(jnp.shape, expected)} (as model.initial_state()), got {shapes}. "
+                "Pass the state returned by this model's previous call, or None for a fresh memory."
+            )
