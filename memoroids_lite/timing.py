@@ -59,7 +59,7 @@ def machine() -> dict:
 
     device = jax.devices()[0]
     return {
-        "device": f"{device.platform}: {device.device_kind}",
+        "device": device.platform if device.device_kind == device.platform else f"{device.platform}: {device.device_kind}",
         "cpu": _cpu_name(),
         "cores": os.cpu_count(),
         "python": platform.python_version(),

@@ -82,7 +82,8 @@ def test_no_headless_backend(path):
 
 
 REPO_MENTION = re.compile(
-    r"(?:git\+https://github\.com/|git clone https://github\.com/|colab\.research\.google\.com/github/)"
+    r"(?:git\+https://github\.com/|git clone https://github\.com/|colab\.research\.google\.com/github/"
+    r"|raw\.githubusercontent\.com/)"
     r"([\w.-]+/[\w.-]+)"
 )
 
