@@ -1,0 +1,136 @@
+"""Train a recurrent DQN from the command line; seeds run together with jax.vmap.
+
+    python -m memoroids_lite.train --env RepeatPreviousEasy --model lru --batching tape --out runs/rp_lru
+
+Writes DIR/config.json (every setting, the versions, the device), DIR/metrics.csv (one row per seed and
+evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and DIR/checkpoint.pkl after
+every evaluation. Run the same command again to resume an interrupted run where it stopped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import os
+import pickle
+import sys
+import time
+
+import jax
+import numpy as np
+
+from memoroids_lite.rl.config import TrainConfig, for_task
+from memoroids_lite.rl.train import Metrics, make_train
+from memoroids_lite.timing import machine
+
+
+def parse_value(text: str):
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def build_config(args) -> TrainConfig:
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    settings = {}
+    if args.config:
+        with open(args.config) as f:
+            settings.update(json.load(f))
+    flags = {
+        "env_kwargs": json.loads(args.env_kwargs) if args.env_kwargs else None,
+        "model": args.model, "batching": args.batching, "segment_length": args.segment_length,
+        "segment_init": args.segment_init, "warmup_steps": args.warmup_steps, "train_steps": args.train_steps,
+    }
+    settings.update({k: v for k, v in flags.items() if v is not None})
+    for item in args.set or []:
+        name, _, value = item.partition("=")
+        if name not in fields:
+            raise SystemExit(f"--set {item}: unknown field {name!r}; fields are {sorted(fields)}.")
+        settings[name] = parse_value(value)
+    unknown = set(settings) - fields
+    if unknown:
+        raise SystemExit(f"unknown config field(s) {sorted(unknown)}; fields are {sorted(fields)}.")
+    try:
+        return for_task(args.env, **settings)
+    except (ValueError, TypeError) as error:
+        raise SystemExit(str(error))
+
+
+def progress(done: int, total: int, begin: float, text: str) -> None:
+    width = 30
+    filled = int(width * done / max(total, 1))
+    elapsed = time.perf_counter() - begin
+    eta = elapsed / done * (total - done) if done else float("nan")
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:6.0f}s eta {eta:5.0f}s {text}",
+          end="", file=sys.stderr, flush=True)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m memoroids_lite.train", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--env", required=True, help="a task id, e.g. RepeatPreviousEasy")
+    parser.add_argument("--env-kwargs", help='JSON options for the task, e.g. \'{"num_decks": 2, "k": 10}\'')
+    parser.add_argument("--model", help="memory model: linear_attention, lru, s5, ffm, gru")
+    parser.add_argument("--batching", choices=["tape", "segment"])
+    parser.add_argument("--segment-length", type=int)
+    parser.add_argument("--segment-init", choices=["zero", "stored", "burn_in"])
+    parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1, trained together with jax.vmap")
+    parser.add_argument("--warmup-steps", type=int, help="random-action environment steps before learning")
+    parser.add_argument("--train-steps", type=int, help="environment steps after the warm-up")
+    parser.add_argument("--config", help="a JSON file of TrainConfig fields")
+    parser.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="override any TrainConfig field")
+    parser.add_argument("--out", required=True, help="output directory (also where a run resumes from)")
+    args = parser.parse_args(argv)
+
+    config = build_config(args)
+    os.makedirs(args.out, exist_ok=True)
+    described = {"config": dataclasses.asdict(config), "seeds": args.seeds, "machine": machine()}
+    config_path = os.path.join(args.out, "config.json")
+    checkpoint_path = os.path.join(args.out, "checkpoint.pkl")
+    if os.path.exists(checkpoint_path):
+        with open(config_path) as f:
+            before = json.load(f)
+        if (before["config"], before["seeds"]) != (described["config"], args.seeds):
+            raise SystemExit(f"{args.out} holds a run with another configuration; choose another --out.")
+    with open(config_path, "w") as f:
+        json.dump(described, f, indent=2, sort_keys=True)
+
+    train = make_train(config)
+    init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk))
+    begin = time.perf_counter()
+    if os.path.exists(checkpoint_path):
+        with open(checkpoint_path, "rb") as f:
+            saved = pickle.load(f)
+        state, rows, done, wall_before = saved["state"], saved["rows"], saved["chunks"], saved["wall_s"]
+        print(f"resuming {args.out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
+    else:
+        keys = jax.vmap(jax.random.PRNGKey)(np.arange(args.seeds))
+        state, rows, done, wall_before = init(keys), [], 0, 0.0
+    for index in range(done, train.num_chunks):
+        state, metrics = chunk(state)
+        metrics = Metrics(*(np.asarray(m) for m in metrics))
+        wall = wall_before + time.perf_counter() - begin
+        for seed in range(args.seeds):
+            rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
+        with open(checkpoint_path + ".tmp", "wb") as f:
+            pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
+        os.replace(checkpoint_path + ".tmp", checkpoint_path)
+        write_metrics(os.path.join(args.out, "metrics.csv"), rows)
+        progress(index + 1, train.num_chunks, begin,
+                 f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}")
+    print(file=sys.stderr)
+
+
+def write_metrics(path, rows):
+    columns = ["seed", "env_steps", "updates", "eval_return", "train_return", "loss", "wall_s"]
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, columns)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: (int(row[k]) if k in ("seed", "env_steps", "updates") else row[k]) for k in columns})
+
+
+if __name__ == "__main__":
+    main()
