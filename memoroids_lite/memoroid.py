@@ -16,10 +16,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from memoroids_lite.monoid import Monoid, check_monoid, resettable, scan, serial_scan
-
-SCAN_MODES = ("auto", "associative", "serial")
-
+from memoroids_lite.monoid import Monoid, check_monoid, resettable, resolve_mode, scan, serial_scan
 
 class Memoroid(NamedTuple):
     """((H, •, e_I), f, g).
@@ -32,19 +29,6 @@ class Memoroid(NamedTuple):
     monoid: Monoid
     f: Callable[[Any], Any]
     g: Callable[[Any, Any], Any]
-
-
-def resolve_mode(mode: str) -> str:
-    """"auto" -> "serial" on a CPU, "associative" on a GPU or TPU.
-
-    On a CPU with few cores jax.lax.scan is several times faster than jax.lax.associative_scan, which does
-    more work and has no parallel hardware to spend it on; on an accelerator the O(log T) depth wins.
-    """
-    if mode not in SCAN_MODES:
-        raise ValueError(f"unknown scan mode {mode!r}; choose one of {SCAN_MODES}.")
-    if mode == "auto":
-        return "serial" if jax.default_backend() == "cpu" else "associative"
-    return mode
 
 
 def run(memoroid: Memoroid, x, start, state=None, *, mode: str = "auto"):

@@ -231,6 +231,22 @@ def serial_scan(monoid: Monoid, elems: Element, *, start=None, initial=None, rev
     return _drop_initial(out, had_initial, reverse)
 
 
+SCAN_MODES = ("auto", "associative", "serial")
+
+
+def resolve_mode(mode: str) -> str:
+    """"auto" -> "serial" on a CPU, "associative" on a GPU or TPU.
+
+    On a CPU with few cores jax.lax.scan is several times faster than jax.lax.associative_scan, which does
+    more work and has no parallel hardware to spend it on; on an accelerator the O(log T) depth wins.
+    """
+    if mode not in SCAN_MODES:
+        raise ValueError(f"unknown scan mode {mode!r}; choose one of {SCAN_MODES}.")
+    if mode == "auto":
+        return "serial" if jax.default_backend() == "cpu" else "associative"
+    return mode
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Checking the laws
 # ---------------------------------------------------------------------------------------------------------

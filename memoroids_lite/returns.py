@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import jax.numpy as jnp
 
-from memoroids_lite.monoid import Monoid, _check_start, scan
+from memoroids_lite.monoid import Monoid, _check_start, resolve_mode, scan, serial_scan
 
 
 def discount_monoid() -> Monoid:
@@ -27,14 +27,15 @@ def discount_monoid() -> Monoid:
     return Monoid(identity=lambda: (jnp.ones(()), jnp.zeros(())), combine=combine)
 
 
-def _discounted_scan(values, flags, discount, *, reverse):
+def _discounted_scan(values, flags, discount, *, reverse, mode):
     values = jnp.asarray(values, jnp.result_type(values, jnp.float32))
     if values.ndim == 0:
         raise ValueError("rewards must have a leading time axis T, got a scalar.")
     flags = _check_start(flags, values.shape[0])
     elems = (jnp.broadcast_to(jnp.asarray(discount, values.dtype), values.shape), values)
     # In reverse, scan() resets on the step before each start, which is exactly "done".
-    _, sums = scan(discount_monoid(), elems, start=flags, reverse=reverse)
+    scan_fn = scan if resolve_mode(mode) == "associative" else serial_scan
+    _, sums = scan_fn(discount_monoid(), elems, start=flags, reverse=reverse)
     return sums
 
 
@@ -48,25 +49,26 @@ def _done_to_start(done):
     return jnp.concatenate([jnp.ones((1,), bool), done[:-1]])
 
 
-def discounted_return(rewards, start, gamma):
+def discounted_return(rewards, start, gamma, *, mode="auto"):
     """The paper's forward form (Theorem D.1): out[t] = Σ_{i = t₀..t} γ^{i − t₀} r_i, t₀ the episode's first step.
 
     At the last step of an episode this is the episode's discounted return G_0; elsewhere it is a prefix sum,
     NOT the return-to-go (use `returns_to_go` for that). rewards: [T, ...]; start: bool[T].
+    mode: "associative", "serial" or "auto" (serial on a CPU, associative on a GPU/TPU); the same result.
     """
-    return _discounted_scan(rewards, start, gamma, reverse=False)
+    return _discounted_scan(rewards, start, gamma, reverse=False, mode=mode)
 
 
-def returns_to_go(rewards, done, gamma):
+def returns_to_go(rewards, done, gamma, *, mode="auto"):
     """G_t = r_t + γ (1 − done_t) G_{t+1}, every t in parallel: a reverse scan with the mirrored reset.
 
     done[t] is True iff step t is the last of its episode (terminated or truncated). The tape's last step
     has nothing after it, so G_{T−1} = r_{T−1}. rewards: [T, ...]; done: bool[T].
     """
-    return _discounted_scan(rewards, _done_to_start(done), gamma, reverse=True)
+    return _discounted_scan(rewards, _done_to_start(done), gamma, reverse=True, mode=mode)
 
 
-def gae(rewards, values, next_values, terminated, done, gamma, lam):
+def gae(rewards, values, next_values, terminated, done, gamma, lam, *, mode="auto"):
     """Generalised advantage estimation (Theorem E.1) as a reverse scan.
 
         δ_t = r_t + γ (1 − terminated_t) V(s_{t+1}) − V(s_t)
@@ -87,4 +89,4 @@ def gae(rewards, values, next_values, terminated, done, gamma, lam):
             f"{jnp.shape(done)}."
         )
     deltas = rewards + gamma * jnp.where(terminated, 0.0, next_values) - values
-    return _discounted_scan(deltas, _done_to_start(done), gamma * lam, reverse=True)
+    return _discounted_scan(deltas, _done_to_start(done), gamma * lam, reverse=True, mode=mode)

@@ -19,31 +19,32 @@ episodes = st.integers(1, 30).flatmap(
     )
 )
 gammas = st.sampled_from([0.0, 0.5, 0.9, 0.99, 1.0])
+modes = st.sampled_from(["associative", "serial"])
 
 
-@given(episodes, gammas)
-def test_discounted_return_is_the_per_episode_prefix_sum(data, gamma):
+@given(episodes, gammas, modes)
+def test_discounted_return_is_the_per_episode_prefix_sum(data, gamma, mode):
     rewards, start, _ = (np.array(x) for x in data)
-    out = discounted_return(jnp.asarray(rewards, jnp.float32), jnp.asarray(start), gamma)
+    out = discounted_return(jnp.asarray(rewards, jnp.float32), jnp.asarray(start), gamma, mode=mode)
     np.testing.assert_allclose(out, prefix_return_loop(rewards, start, gamma), rtol=1e-5, atol=1e-5)
 
 
-@given(episodes, gammas)
-def test_returns_to_go(data, gamma):
+@given(episodes, gammas, modes)
+def test_returns_to_go(data, gamma, mode):
     rewards, done, _ = (np.array(x) for x in data)
-    out = returns_to_go(jnp.asarray(rewards, jnp.float32), jnp.asarray(done), gamma)
+    out = returns_to_go(jnp.asarray(rewards, jnp.float32), jnp.asarray(done), gamma, mode=mode)
     np.testing.assert_allclose(out, returns_to_go_loop(rewards, done, gamma), rtol=1e-5, atol=1e-5)
 
 
-@given(episodes, gammas, st.sampled_from([0.0, 0.5, 0.95, 1.0]))
-def test_gae(data, gamma, lam):
+@given(episodes, gammas, st.sampled_from([0.0, 0.5, 0.95, 1.0]), modes)
+def test_gae(data, gamma, lam, mode):
     rewards, terminated, truncated = (np.array(x) for x in data)
     terminated = terminated & ~truncated
     done = terminated | truncated
     rng = np.random.default_rng(len(rewards))
     values, next_values = rng.standard_normal((2, len(rewards))).astype(np.float32)
     out = gae(jnp.asarray(rewards, jnp.float32), values, next_values, jnp.asarray(terminated), jnp.asarray(done),
-              gamma, lam)
+              gamma, lam, mode=mode)
     expected = gae_loop(rewards, values, next_values, terminated, done, gamma, lam)
     np.testing.assert_allclose(out, expected, rtol=1e-4, atol=1e-4)
 
@@ -73,7 +74,9 @@ def test_jit_vmap_and_a_million_steps():
     n = 10**6
     rewards = jax.random.uniform(jax.random.key(0), (n,))
     done = jnp.zeros(n, bool).at[999::1000].set(True)
-    out = jax.jit(returns_to_go, static_argnums=2)(rewards, done, 0.99)
+    for mode in ("associative", "serial"):
+        out = jax.jit(returns_to_go, static_argnums=2, static_argnames="mode")(rewards, done, 0.99, mode=mode)
+        assert bool(jnp.all(jnp.isfinite(out)))
     assert bool(jnp.all(jnp.isfinite(out)))
     np.testing.assert_allclose(out[:1000], returns_to_go_loop(np.asarray(rewards[:1000]), np.asarray(done[:1000]), 0.99),
                                rtol=1e-4)

@@ -13,7 +13,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from memoroids_lite.memoroid import Memoroid, resolve_mode, run
+from memoroids_lite.memoroid import Memoroid, run
+from memoroids_lite.monoid import resolve_mode
 
 
 class MemoroidLayer(nn.Module):
