@@ -19,7 +19,7 @@ times; the median run time is kept (`memoroids_lite.timing.time_jitted`). The ta
 for compile time, the ratio serial / associative: above 1 the associative scan is faster, below 1 slower.
 
 It writes one CSV row per (case, T, method) with the machine it ran on, the file the book's chapter on scans
-reads. The exact command that produced book/results/scans_cpu.csv (about 3 minutes on a 2-core CPU):
+reads. The exact command that produced book/results/scans_cpu.csv (about 2 minutes on a 2-core CPU):
 
     JAX_PLATFORMS=cpu python benchmarks/scans.py
 
