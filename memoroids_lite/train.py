@@ -98,7 +98,7 @@ def main(argv=None) -> None:
         json.dump(described, f, indent=2, sort_keys=True)
 
     train = make_train(config)
-    init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk))
+    init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     begin = time.perf_counter()
     if os.path.exists(checkpoint_path):
         with open(checkpoint_path, "rb") as f:

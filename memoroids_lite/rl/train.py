@@ -114,10 +114,14 @@ def make_train(config: TrainConfig):
         state, _, _ = collect_steps(state, config.warmup_steps // config.num_envs, 1.0)  # random actions
         return state
 
-    def chunk(state: TrainState):
-        state, (returns, finished, losses) = jax.lax.scan(iteration, state, None, config.eval_interval)
+    def evaluate(state: TrainState):
         key, sub = jax.random.split(state.key)
         eval_return = collect.evaluate(env, env_params, network, state.params, sub, config.eval_episodes, max_steps)
+        return state._replace(key=key), eval_return
+
+    def chunk(state: TrainState):
+        state, (returns, finished, losses) = jax.lax.scan(iteration, state, None, config.eval_interval)
+        state, eval_return = evaluate(state)
         metrics = Metrics(
             env_steps=(config.warmup_steps // config.num_envs + state.iteration * config.rollout_length) * config.num_envs,
             updates=state.iteration * config.updates_per_rollout,
@@ -125,7 +129,7 @@ def make_train(config: TrainConfig):
             train_return=jnp.where(finished.sum() > 0, returns.sum() / jnp.maximum(finished.sum(), 1), jnp.nan),
             loss=losses.mean(),
         )
-        return state._replace(key=key), metrics
+        return state, metrics
 
     num_chunks = max(iterations // config.eval_interval, 1)
 
@@ -133,5 +137,8 @@ def make_train(config: TrainConfig):
         _, metrics = jax.lax.scan(lambda state, _: chunk(state), init(key), None, num_chunks)
         return metrics
 
-    train.init, train.chunk, train.num_chunks, train.network, train.env = init, chunk, num_chunks, network, env
+    # The pieces, for the command line (progress, checkpoints) and for benchmarks/train.py (timing each part).
+    train.init, train.chunk, train.num_chunks = init, chunk, num_chunks
+    train.collect, train.update, train.evaluate = collect_steps, update, evaluate
+    train.network, train.env, train.env_params = network, env, env_params
     return train
