@@ -68,7 +68,7 @@ def per_episode_loop(pieces):
 
 def associative(rewards, start):
     """The whole tape in one call: memoroids_lite.discounted_return (an associative scan with resets)."""
-    return discounted_return(rewards, start, GAMMA)
+    return discounted_return(rewards, start, GAMMA, mode="associative")
 
 
 def serial(rewards, start):
