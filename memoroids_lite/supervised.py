@@ -31,6 +31,8 @@ def _episode_starts(key, length, episode_lengths):
     low, high = episode_lengths
     if not 1 <= low <= high:
         raise ValueError(f"episode_lengths must be (low, high) with 1 <= low <= high, got {episode_lengths}.")
+    if low == high:  # fixed length: no randomness (and nothing for XLA to constant-fold at length)
+        return jnp.arange(length) % low == 0
     lengths = jax.random.randint(key, (length,), low, high + 1)
     ends = jnp.cumsum(lengths)
     begins = jnp.concatenate([jnp.zeros(1, ends.dtype), ends[:-1]])
@@ -136,7 +138,7 @@ def accuracy_by_age(memory, task: Task, params, key, *, batches: int = 8, batch_
     classifier = SequenceClassifier(memory, task.num_classes)
 
     @jax.jit
-    def one(key):
+    def one(params, key):
         x, start, target, mask = jax.vmap(task.sample)(jax.random.split(key, batch_size))
         logits = jax.vmap(classifier.apply, in_axes=(None, 0, 0))(params, x, start)
         correct = (jnp.argmax(logits, -1) == target) & mask
@@ -146,5 +148,5 @@ def accuracy_by_age(memory, task: Task, params, key, *, batches: int = 8, batch_
         counts = jnp.zeros(size).at[age.ravel()].add(mask.ravel())
         return hits, counts
 
-    hits, counts = jax.vmap(one)(jax.random.split(key, batches))
+    hits, counts = jax.vmap(one, in_axes=(None, 0))(params, jax.random.split(key, batches))
     return hits.sum(0) / jnp.maximum(counts.sum(0), 1)

@@ -84,16 +84,22 @@ def main(argv=None) -> None:
     parser.add_argument("--out", required=True, help="output directory (also where a run resumes from)")
     args = parser.parse_args(argv)
 
-    config = build_config(args)
-    os.makedirs(args.out, exist_ok=True)
-    described = {"config": dataclasses.asdict(config), "seeds": args.seeds, "machine": machine()}
-    config_path = os.path.join(args.out, "config.json")
-    checkpoint_path = os.path.join(args.out, "checkpoint.pkl")
+    run(build_config(args), args.seeds, args.out)
+
+
+def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True) -> list[dict]:
+    """Train `seeds` seeds of `config` into directory `out`, resuming from its checkpoint if there is one.
+
+    Returns the metric rows (also written to out/metrics.csv)."""
+    os.makedirs(out, exist_ok=True)
+    described = {"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}
+    config_path = os.path.join(out, "config.json")
+    checkpoint_path = os.path.join(out, "checkpoint.pkl")
     if os.path.exists(checkpoint_path):
         with open(config_path) as f:
             before = json.load(f)
-        if (before["config"], before["seeds"]) != (described["config"], args.seeds):
-            raise SystemExit(f"{args.out} holds a run with another configuration; choose another --out.")
+        if (before["config"], before["seeds"]) != (described["config"], seeds):
+            raise SystemExit(f"{out} holds a run with another configuration; choose another --out.")
     with open(config_path, "w") as f:
         json.dump(described, f, indent=2, sort_keys=True)
 
@@ -104,23 +110,33 @@ def main(argv=None) -> None:
         with open(checkpoint_path, "rb") as f:
             saved = pickle.load(f)
         state, rows, done, wall_before = saved["state"], saved["rows"], saved["chunks"], saved["wall_s"]
-        print(f"resuming {args.out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
+        if show_progress and done < train.num_chunks:
+            print(f"resuming {out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
     else:
-        keys = jax.vmap(jax.random.PRNGKey)(np.arange(args.seeds))
+        keys = jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
         state, rows, done, wall_before = init(keys), [], 0, 0.0
     for index in range(done, train.num_chunks):
         state, metrics = chunk(state)
         metrics = Metrics(*(np.asarray(m) for m in metrics))
         wall = wall_before + time.perf_counter() - begin
-        for seed in range(args.seeds):
+        for seed in range(seeds):
             rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
         with open(checkpoint_path + ".tmp", "wb") as f:
             pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
         os.replace(checkpoint_path + ".tmp", checkpoint_path)
-        write_metrics(os.path.join(args.out, "metrics.csv"), rows)
-        progress(index + 1, train.num_chunks, begin,
-                 f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}")
-    print(file=sys.stderr)
+        write_metrics(os.path.join(out, "metrics.csv"), rows)
+        if show_progress:
+            progress(index + 1, train.num_chunks, begin,
+                     f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}")
+    if show_progress:
+        print(file=sys.stderr)
+    return rows
+
+
+def load_params(out: str):
+    """The online parameters of every seed of a finished (or interrupted) run in `out`: leading axis = seed."""
+    with open(os.path.join(out, "checkpoint.pkl"), "rb") as f:
+        return pickle.load(f)["state"].params
 
 
 def write_metrics(path, rows):

@@ -15,7 +15,6 @@ on Autoencode; FFM 16 × 16 on Repeat Previous).
 from __future__ import annotations
 
 import dataclasses
-import json
 from typing import Any
 
 from memoroids_lite.envs import make as make_env
@@ -106,8 +105,8 @@ class TrainConfig:
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
-    def to_json(self) -> str:
-        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def _task(env: str) -> str:

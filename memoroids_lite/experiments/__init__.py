@@ -1,0 +1,94 @@
+"""The paper's experiments, one entry point each; results are tidy CSV files next to their configs.
+
+    python -m memoroids_lite.experiments NAME --scale ci|cpu|paper --out DIR
+
+NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), sensitivity (Figure 3), train-time
+(Figure 5 right). Scales: ci (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU,
+resumable), paper (the full grid, sized for a GPU). Running the same command again resumes: finished runs are
+kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
+figures from DIR.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+
+from memoroids_lite.experiments import returns, sensitivity, training
+
+EXPERIMENTS = ("returns", "tape-vs-segment", "sensitivity", "train-time")
+SCALES = ("ci", "cpu", "paper")
+
+
+def _train_all(runs, out):
+    from memoroids_lite.train import run
+
+    with open(os.path.join(out, "runs.json"), "w") as f:
+        json.dump([{"name": name, "seeds": seeds, "config": config.to_dict()} for name, config, seeds in runs], f, indent=1)
+    for i, (name, config, seeds) in enumerate(runs):
+        print(f"run {i + 1}/{len(runs)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
+        run(config, seeds, os.path.join(out, name))
+
+
+def sensitivity_runs(scale: str):
+    models = ("lru",) if scale == "ci" else ("ffm", "lru", "linear_attention", "s5")
+    updates = {"cpu": 2_000, "paper": 5_000}.get(scale)
+    runs = []
+    for model in models:
+        for label, kw in (("tape", training.BATCHINGS["tape"]), ("segment_10", training.BATCHINGS["segment_10"])):
+            if scale == "ci":
+                config = training.TrainConfig(**training.CI, model=model, **kw)
+            else:
+                config = training.config_for("RepeatPreviousEasy", model, updates, **kw)
+            runs.append((f"RepeatPreviousEasy_{model}_{label}" if scale != "ci" else f"ci_{model}_{label}", config,
+                         2 if scale == "ci" else 3))
+    return runs
+
+
+def run_sensitivity(scale: str, out: str, episodes: int = 4) -> str:
+    import jax
+
+    from memoroids_lite.train import load_params
+
+    runs = sensitivity_runs(scale)
+    _train_all(runs, out)
+    path = os.path.join(out, "sensitivity.csv")
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", "model", "batching", "seed", "episode", "age", "sensitivity"])
+        for name, config, seeds in runs:
+            params = load_params(os.path.join(out, name))
+            for seed in range(seeds):
+                one = jax.tree.map(lambda x: x[seed], params)
+                for e in range(episodes):
+                    s = sensitivity.sensitivity(config, one, jax.random.PRNGKey(1000 + e))
+                    ages = np.arange(len(s)) - (len(s) - 1)
+                    batching = "tape" if config.batching == "tape" else f"segment_{config.segment_length}"
+                    writer.writerows([name, config.model, batching, seed, e, int(a), float(v)] for a, v in zip(ages, s))
+    return path
+
+
+def run(name: str, scale: str, out: str) -> str:
+    """Run (or resume) experiment `name` at `scale` into directory `out`; returns the main result file."""
+    if name not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}.")
+    if scale not in SCALES:
+        raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}.")
+    os.makedirs(out, exist_ok=True)
+    if name == "returns":
+        path = os.path.join(out, "returns.csv")
+        if not os.path.exists(path):
+            returns.main(["--out", path] + (["--quick", "--repeats", "2"] if scale == "ci" else []))
+        return path
+    if name == "tape-vs-segment":
+        _train_all(training.tape_vs_segment_runs(scale), out)
+        return os.path.join(out, "runs.json")
+    if name == "train-time":
+        runs = training.train_time_runs(scale)
+        _train_all(runs, out)
+        return training.summarise_train_time(out, runs)
+    return run_sensitivity(scale, out)

@@ -1,0 +1,79 @@
+"""Training experiments as lists of runs: tape vs segments (Figures 4 and 6) and training time (Figure 5 right).
+
+A run is (name, TrainConfig, seeds); each trains into DIR/<name>/ through `memoroids_lite.train.run`, which
+checkpoints after every evaluation, so an interrupted experiment resumes inside the run it was in.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+
+from memoroids_lite.rl import TrainConfig, for_task
+
+# The paper's batchings at 1,000 transitions per batch: the tape, and segments of L = 10, 20, 50, 100.
+BATCHINGS = {"tape": dict(batching="tape")} | {
+    f"segment_{L}": dict(batching="segment", segment_length=L) for L in (10, 20, 50, 100)
+}
+# The stronger segment baselines the paper did not run.
+STRONGER = {"segment_10_stored": dict(batching="segment", segment_length=10, segment_init="stored"),
+            "segment_10_burn_in": dict(batching="segment", segment_length=10, segment_init="burn_in")}
+
+FIGURE_4 = [("CountRecallEasy", "s5", 10_000), ("PositionOnlyCartPoleEasy", "linear_attention", 10_000),
+            ("RepeatFirstEasy", "lru", 5_000), ("RepeatPreviousEasy", "ffm", 5_000)]
+NINE_TASKS = ["AutoencodeEasy", "MultiarmedBanditEasy", "CountRecallEasy", "MineSweeperEasy",
+              "NoisyPositionOnlyCartPoleEasy", "PositionOnlyCartPoleEasy", "RepeatFirstEasy",
+              "RepeatPreviousEasy", "VelocityOnlyCartPoleEasy"]
+UPDATES = {"RepeatFirstEasy": 5_000, "RepeatPreviousEasy": 5_000, "MineSweeperEasy": 40_000}
+
+# The ci scale: seconds per run, for tests. Repeat Previous with lag 2 and a tiny network.
+CI = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, features=16, model_kwargs={"hidden": 8},
+          gamma=0.5, batch_size=100, num_envs=4, rollout_length=7, warmup_steps=500, train_steps=28 * 4,
+          buffer_size=2000, eval_interval=2, eval_episodes=4, learning_rate=1e-3, lr_warmup=10, tau=0.05)
+
+
+def config_for(env: str, model: str, updates: int, **batching) -> TrainConfig:
+    base = for_task(env, model=model, **batching)
+    steps = updates // base.updates_per_rollout * base.steps_per_iteration
+    return base.replace(train_steps=steps, warmup_steps=max(base.warmup_steps, 20 * base.max_episode_steps))
+
+
+def tape_vs_segment_runs(scale: str):
+    if scale == "ci":
+        batchings = {"tape": BATCHINGS["tape"], "segment_10": BATCHINGS["segment_10"],
+                     "segment_10_burn_in": STRONGER["segment_10_burn_in"]}
+        return [(f"ci_lru_{b}", TrainConfig(**CI, model="lru", **kw), 2) for b, kw in batchings.items()]
+    if scale == "cpu":
+        runs = []
+        for env, model, updates in FIGURE_4:
+            variants = BATCHINGS | (STRONGER if env == "RepeatPreviousEasy" else {})
+            runs += [(f"{env}_{model}_{b}", config_for(env, model, updates, **kw), 3) for b, kw in variants.items()]
+        return runs
+    if scale == "paper":
+        return [(f"{env}_{model}_{b}", config_for(env, model, UPDATES.get(env, 10_000), **kw), 10)
+                for env in NINE_TASKS for model in ("ffm", "lru", "linear_attention", "s5") for b, kw in BATCHINGS.items()]
+    raise ValueError(f"unknown scale {scale!r}; choose ci, cpu or paper.")
+
+
+def train_time_runs(scale: str):
+    """Figure 5 right: the same training on Repeat First with every batching; wall time is the measurement."""
+    if scale == "ci":
+        return [(f"ci_{b}", TrainConfig(**CI, model="lru", **kw), 2)
+                for b, kw in (("tape", BATCHINGS["tape"]), ("segment_10", BATCHINGS["segment_10"]))]
+    updates = 500 if scale == "cpu" else 5_000
+    return [(f"RepeatFirstEasy_lru_{b}", config_for("RepeatFirstEasy", "lru", updates, **kw), 1)
+            for b, kw in BATCHINGS.items()]
+
+
+def summarise_train_time(out: str, runs) -> str:
+    """One row per batching: training wall time (the last row's wall_s; compile included) and updates."""
+    path = os.path.join(out, "train_time.csv")
+    with open(path, "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["run", "batching", "segment_length", "updates", "wall_s"])
+        for name, config, _ in runs:
+            with open(os.path.join(out, name, "metrics.csv")) as m:
+                last = list(csv.DictReader(m))[-1]
+            length = config.segment_length if config.batching == "segment" else ""
+            writer.writerow([name, config.batching, length, int(float(last["updates"])), float(last["wall_s"])])
+    return path

@@ -1,0 +1,85 @@
+"""Figures from result files: learning curves with bootstrap bands, sensitivity curves, timing plots.
+
+    runs = load_runs("book/results/tape_vs_segment")        # {run name: metrics rows}
+    learning_curves(ax, {"tape": runs["..._tape"], ...}, metric="best")
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+
+import numpy as np
+
+
+def load_runs(directory: str) -> dict[str, list[dict]]:
+    """Every run of an experiment directory: {name: rows of its metrics.csv} (runs not started are skipped)."""
+    with open(os.path.join(directory, "runs.json")) as f:
+        names = [run["name"] for run in json.load(f)]
+    runs = {}
+    for name in names:
+        path = os.path.join(directory, name, "metrics.csv")
+        if os.path.exists(path):
+            with open(path) as f:
+                runs[name] = [{k: float(v) for k, v in row.items()} for row in csv.DictReader(f)]
+    return runs
+
+
+def by_seed(rows: list[dict], column: str):
+    """(x [T] updates, values [seeds, T]) from metric rows; seeds with fewer evaluations are cut to the shortest."""
+    seeds = sorted({int(r["seed"]) for r in rows})
+    series = [[r for r in rows if int(r["seed"]) == s] for s in seeds]
+    length = min(len(s) for s in series)
+    x = np.array([r["updates"] for r in series[0][:length]])
+    return x, np.array([[r[column] for r in s[:length]] for s in series])
+
+
+def bootstrap_interval(values: np.ndarray, level: float = 0.95, samples: int = 2000, seed: int = 0):
+    """The (low, high) bootstrap interval of the mean over axis 0 (seeds), at each point of axis 1."""
+    rng = np.random.default_rng(seed)
+    n = values.shape[0]
+    means = values[rng.integers(0, n, (samples, n))].mean(1)
+    return np.quantile(means, (1 - level) / 2, axis=0), np.quantile(means, (1 + level) / 2, axis=0)
+
+
+def learning_curves(ax, runs: dict[str, list[dict]], metric: str = "best", colors=None):
+    """Mean over seeds and 95 % bootstrap band of the greedy evaluation return against updates.
+
+    metric "best": the paper's — the running maximum of each seed's evaluation mean; "mean": the plain mean.
+    """
+    for i, (label, rows) in enumerate(runs.items()):
+        x, y = by_seed(rows, "eval_return")
+        if metric == "best":
+            y = np.maximum.accumulate(y, axis=1)
+        low, high = bootstrap_interval(y)
+        color = None if colors is None else colors[i]
+        (line,) = ax.plot(x, y.mean(0), label=label, color=color)
+        ax.fill_between(x, low, high, alpha=0.2, color=line.get_color())
+    ax.set_xlabel("gradient updates")
+    ax.set_ylabel("greedy return" + (" (running best)" if metric == "best" else ""))
+
+
+def cumulative_sensitivity(ax, curves: dict[str, np.ndarray], memory_length: int = 10):
+    """Cumulative share of |∂Q/∂o| from the oldest observation to the newest, against age (0 = the last)."""
+    for label, s in curves.items():
+        ages = np.arange(len(s)) - (len(s) - 1)
+        ax.plot(ages, np.cumsum(s), label=label)
+    ax.axvline(-memory_length, color="red", linestyle="--", linewidth=1, label=f"reward memory length ({memory_length})")
+    ax.set_xlabel("observation age (steps before the last)")
+    ax.set_ylabel("cumulative share of sensitivity")
+
+
+def timing(ax, rows: list[dict], x: str, y: str, hue: str, style: str | None = None):
+    """Log-log lines of y against x, one per value of `hue` (colour) and `style` (line style)."""
+    styles = ["-", "--", ":", "-."]
+    hues = sorted({r[hue] for r in rows}, key=str)
+    kinds = sorted({r[style] for r in rows}, key=float) if style else [None]
+    for i, h in enumerate(hues):
+        for j, k in enumerate(kinds):
+            pts = sorted((float(r[x]), float(r[y])) for r in rows if r[hue] == h and (style is None or r[style] == k))
+            if pts:
+                label = f"{h}" + (f", {style} {k}" if style else "")
+                ax.loglog(*zip(*pts), styles[j % 4], color=f"C{i}", marker="o", markersize=3, label=label)
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)

@@ -1,0 +1,87 @@
+"""Every experiment runs at the ci scale, writes tidy results, resumes without recomputing, and plots."""
+
+import csv
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")  # tests only: no display
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from memoroids_lite import experiments, plotting  # noqa: E402
+
+
+def rows(path):
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def results(tmp_path_factory):
+    out = tmp_path_factory.mktemp("experiments")
+    return {name: (out / name, experiments.run(name, "ci", str(out / name))) for name in experiments.EXPERIMENTS}
+
+
+def test_returns(results):
+    _, path = results["returns"]
+    table = rows(path)
+    assert {r["method"] for r in table} == {"per-episode loop", "associative scan", "serial scan"}
+    assert all(float(r["run_s"]) > 0 and float(r["compile_s"]) >= 0 for r in table)
+    fig, ax = plt.subplots()
+    plotting.timing(ax, table, "episodes", "run_s", hue="method", style="max_len")
+    assert len(ax.lines) == 3 * 2
+
+
+def test_tape_vs_segment(results):
+    directory, _ = results["tape-vs-segment"]
+    runs = plotting.load_runs(str(directory))
+    assert set(runs) == {"ci_lru_tape", "ci_lru_segment_10", "ci_lru_segment_10_burn_in"}
+    for table in runs.values():
+        assert {int(r["seed"]) for r in table} == {0, 1}
+        assert all(np.isfinite(r["eval_return"]) and -1 <= r["eval_return"] <= 1 for r in table)
+    x, best = plotting.by_seed(runs["ci_lru_tape"], "eval_return")
+    assert best.shape == (2, len(x))
+    fig, ax = plt.subplots()
+    plotting.learning_curves(ax, runs, metric="best")
+    plotting.learning_curves(ax, runs, metric="mean")
+    assert len(ax.lines) == 6
+
+
+def test_train_time(results):
+    _, path = results["train-time"]
+    table = rows(path)
+    assert [r["batching"] for r in table] == ["tape", "segment"]
+    assert all(float(r["wall_s"]) > 0 and int(r["updates"]) > 0 for r in table)
+
+
+def test_sensitivity(results):
+    _, path = results["sensitivity"]
+    table = rows(path)
+    for (run, seed, episode) in {(r["run"], r["seed"], r["episode"]) for r in table}:
+        s = np.array([float(r["sensitivity"]) for r in table if (r["run"], r["seed"], r["episode"]) == (run, seed, episode)])
+        assert abs(s.sum() - 1) < 1e-4 and np.all(s >= 0)
+    ages = [int(r["age"]) for r in table]
+    assert max(ages) == 0 and min(ages) < -10
+
+
+def test_running_again_resumes_without_recomputing(results):
+    directory, _ = results["tape-vs-segment"]
+    metrics = directory / "ci_lru_tape" / "metrics.csv"
+    before = (metrics.stat().st_mtime, metrics.read_text())
+    experiments.run("tape-vs-segment", "ci", str(directory))
+    assert (metrics.stat().st_mtime, metrics.read_text()) == before
+
+
+def test_bootstrap_interval_covers_the_mean():
+    values = np.random.default_rng(0).normal(size=(10, 5))
+    low, high = plotting.bootstrap_interval(values)
+    assert np.all(low <= values.mean(0)) and np.all(values.mean(0) <= high)
+
+
+def test_unknown_names():
+    with pytest.raises(ValueError, match="choose one of"):
+        experiments.run("atari", "ci", "/tmp/nowhere")
+    with pytest.raises(ValueError, match="choose one of"):
+        experiments.run("returns", "laptop", "/tmp/nowhere")
