@@ -257,12 +257,45 @@ def _numeric(x) -> jax.Array:
     return x.astype(jnp.float32) if x.dtype == jnp.bool_ else x
 
 
-def _max_abs(x: Element) -> float:
-    return max((float(jnp.max(jnp.abs(_numeric(v)), initial=0.0)) for v in jax.tree.leaves(x)), default=0.0)
+def max_abs(x: Element) -> jax.Array:
+    """The largest |entry| over every leaf of a pytree (0 for an empty one); traceable."""
+    leaves = [jnp.max(jnp.abs(_numeric(v)), initial=0.0) for v in jax.tree.leaves(x)]
+    return jnp.max(jnp.stack(leaves)) if leaves else jnp.zeros(())
 
 
-def _max_abs_difference(x: Element, y: Element) -> float:
-    return _max_abs(jax.tree.map(lambda a, b: _numeric(a) - _numeric(b), x, y))
+def max_abs_difference(x: Element, y: Element) -> jax.Array:
+    return max_abs(jax.tree.map(lambda a, b: _numeric(a) - _numeric(b), x, y))
+
+
+def law_errors(monoid: Monoid, a: Element, b: Element, c: Element) -> dict[str, tuple[jax.Array, jax.Array]]:
+    """{law: (largest difference, scale of the values)} over batches of elements a, b, c; traceable.
+
+        associativity   |(a • b) • c − a • (b • c)|
+        left identity   |e_I • a − a|
+        right identity  |a • e_I − a|
+    """
+    e = jax.tree.map(lambda x, like: jnp.broadcast_to(x, jnp.shape(like)), monoid.identity(), a)
+    op = monoid.combine
+    pairs = {
+        "associativity": (op(op(a, b), c), op(a, op(b, c))),
+        "left identity": (op(e, a), a),
+        "right identity": (op(a, e), a),
+    }
+    return {law: (max_abs_difference(x, y), max_abs(y)) for law, (x, y) in pairs.items()}
+
+
+def assert_laws(errors, trials: int, atol: float, rtol: float) -> dict[str, float]:
+    """Raise AssertionError naming the first law whose error exceeds atol + rtol · scale; return the errors."""
+    found = {}
+    for law, (error, scale) in errors.items():
+        error, tolerance = float(error), atol + rtol * float(scale)
+        if not np.isfinite(error) or error > tolerance:
+            raise AssertionError(
+                f"the {law} law fails: largest difference {error:.3g} over {trials} random elements "
+                f"(tolerance {tolerance:.3g})."
+            )
+        found[law] = error
+    return found
 
 
 def check_monoid(
@@ -276,28 +309,15 @@ def check_monoid(
 ) -> dict[str, float]:
     """Test the monoid laws on random elements; raise AssertionError, saying which law fails, if one does.
 
-    sample(key) must return ONE random element. For `trials` random triples (a, b, c) it measures
-        associativity   |(a • b) • c − a • (b • c)|
-        left identity   |e_I • a − a|
-        right identity  |a • e_I − a|
-    (combine is called on the batch of all trials at once, which also checks that it broadcasts over leading
-    axes). Returns the largest error of each law.
+    sample(key) must return ONE random element. For `trials` random triples (a, b, c) it measures the laws
+    of `law_errors` (combine is called on the batch of all trials at once, which also checks that it
+    broadcasts over leading axes), compiled as one program. Returns the largest error of each law.
     """
     key = jax.random.key(0) if key is None else key
-    a, b, c = (jax.vmap(sample)(jax.random.split(k, trials)) for k in jax.random.split(key, 3))
-    e = jax.tree.map(lambda x, like: jnp.broadcast_to(x, jnp.shape(like)), monoid.identity(), a)
-    op = monoid.combine
-    pairs = {
-        "associativity": (op(op(a, b), c), op(a, op(b, c))),
-        "left identity": (op(e, a), a),
-        "right identity": (op(a, e), a),
-    }
-    errors = {law: _max_abs_difference(x, y) for law, (x, y) in pairs.items()}
-    for law, (x, y) in pairs.items():
-        scale = _max_abs(y)
-        if not np.isfinite(errors[law]) or errors[law] > atol + rtol * scale:
-            raise AssertionError(
-                f"the {law} law fails: largest difference {errors[law]:.3g} over {trials} random elements "
-                f"(tolerance {atol + rtol * scale:.3g})."
-            )
-    return errors
+
+    @jax.jit
+    def errors(key):
+        a, b, c = (jax.vmap(sample)(jax.random.split(k, trials)) for k in jax.random.split(key, 3))
+        return law_errors(monoid, a, b, c)
+
+    return assert_laws(errors(key), trials, atol, rtol)

@@ -12,6 +12,10 @@ typo fixed: eq. 70 prints (X'x, X'x + x'), the composition is (X'X, X'x + x')):
     f(u_t) = (λ, γ ⊙ B u_t),                    g(h_t, u_t) = Re(C h_t) + D ⊙ u_t
 
 The stable exponential parameterisation keeps |λ| < 1 for any ν, so the memory can never blow up.
+
+Deviation: γ is recomputed from λ at every call, γ = sqrt(1 − |λ|²), so the normalisation follows the
+eigenvalues as they train. Orvieto et al., minimal-LRU and the paper's code instead train log γ as a free
+parameter initialised to that value.
 """
 
 from __future__ import annotations

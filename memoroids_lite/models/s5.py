@@ -10,8 +10,9 @@ f(u_t) = (Λ̄, B̄ u_t); only the parameterisation differs. Λ starts from the 
 part, diagonalised), which gives the memory a spread of time scales. Conjugate symmetry keeps P = N/2
 complex states and doubles the real part in the readout.
 
-Deviation, for stability: Re Λ = −exp(ρ) is kept negative (S5's "clip_eigs"), so |Λ̄| < 1 for any
-parameters; the paper's code let Re Λ drift positive.
+Deviation, for stability: Re Λ is reparameterised as −exp(ρ), so it stays negative and |Λ̄| < 1 for any
+parameters. (S5's own `clip_eigs` option instead clips Re Λ at −1e-4; the paper's code used neither and let
+Re Λ drift positive.)
 """
 
 from __future__ import annotations
