@@ -7,7 +7,8 @@ Task: Repeat Previous (2 decks, k = 10), LRU memory (2 layers, 256 features, 128
 batch of 1,000 transitions, the paper's hyperparameters (memoroids_lite.rl.for_task). For tape batching and
 for segments of L = 10 (zero init and burn-in) it measures, compile time apart from run time:
 
-  update_ms          one gradient update (sample + loss + gradient + Adam + Polyak), median of repeats
+  update_ms          one gradient update (sample + loss + gradient + Adam + Polyak): a lax.scan of ten,
+                     median of repeats, divided by ten
   collect_steps_per_s  ε-greedy environment steps per second of the collector (8 environments)
   eval_s             one greedy evaluation (20 episodes)
   updates_per_s      end to end: collection, updates and evaluation as training runs them
@@ -39,15 +40,20 @@ PAPER_CODE = {  # tape LRU on Repeat Previous (2 decks, k = 10), 2-core CPU, the
 }
 
 
-def timed(fn, *args, repeats=5):
+def timed(fn, state, repeats=5):
+    """(compile s, median run s, last output) of fn(state) -> (state', ...), the state donated and fed back.
+
+    Training donates its state to every jitted piece (the replay storage is updated in place); timing
+    without donation would also time a copy of the whole storage, hundreds of MB with stored memory states.
+    """
     begin = time.perf_counter()
-    compiled = jax.jit(fn).lower(*args).compile()
+    compiled = jax.jit(fn, donate_argnums=0).lower(state).compile()
     compile_s = time.perf_counter() - begin
-    out = jax.block_until_ready(compiled(*args))
+    out = jax.block_until_ready(compiled(state))
     runs = []
     for _ in range(repeats):
         begin = time.perf_counter()
-        out = jax.block_until_ready(compiled(*args))
+        out = jax.block_until_ready(compiled(out[0]))
         runs.append(time.perf_counter() - begin)
     return compile_s, float(np.median(runs)), out
 
@@ -55,13 +61,17 @@ def timed(fn, *args, repeats=5):
 def measure(config, solve: bool, solve_budget: int, seeds: int):
     train = make_train(config)
     result = {}
-    result["init_compile_s"], _, state = timed(train.init, jax.random.PRNGKey(0), repeats=1)
-    result["update_compile_s"], update_s, _ = timed(lambda s: train.update(s, None), state)
-    result["update_ms"] = 1000 * update_s
+    begin = time.perf_counter()
+    init = jax.jit(train.init).lower(jax.random.PRNGKey(0)).compile()
+    result["init_compile_s"] = time.perf_counter() - begin
+    state = init(jax.random.PRNGKey(0))
+    # Ten updates in one lax.scan, as training runs them (one call per update would add the call's overhead).
+    result["update_compile_s"], update_s, (state, _) = timed(lambda s: jax.lax.scan(train.update, s, None, 10), state)
+    result["update_ms"] = 1000 * update_s / 10
     steps = config.rollout_length
-    _, collect_s, _ = timed(lambda s: train.collect(s, steps, 0.1), state)
+    _, collect_s, (state, *_) = timed(lambda s: train.collect(s, steps, 0.1), state)
     result["collect_steps_per_s"] = steps * config.num_envs / collect_s
-    _, result["eval_s"], _ = timed(train.evaluate, state, repeats=3)
+    _, result["eval_s"], (state, _) = timed(train.evaluate, state, repeats=3)
     result["chunk_compile_s"], chunk_s, _ = timed(train.chunk, state, repeats=3)
     result["updates_per_s"] = config.eval_interval * config.updates_per_rollout / chunk_s
     result["eval_share"] = result["eval_s"] / chunk_s
@@ -83,9 +93,9 @@ def measure(config, solve: bool, solve_budget: int, seeds: int):
                 break
         result["final_eval_return"] = float(metrics.eval_return)
 
-    vmapped = jax.jit(jax.vmap(train.chunk))
+    vmapped = jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     states = jax.jit(jax.vmap(train.init))(jax.random.split(jax.random.PRNGKey(2), seeds))
-    jax.block_until_ready(vmapped(states))
+    states, _ = jax.block_until_ready(vmapped(states))
     begin = time.perf_counter()
     jax.block_until_ready(vmapped(states))
     per_chunk = time.perf_counter() - begin

@@ -3,8 +3,9 @@
     python -m memoroids_lite.train --env RepeatPreviousEasy --model lru --batching tape --out runs/rp_lru
 
 Writes DIR/config.json (every setting, the versions, the device), DIR/metrics.csv (one row per seed and
-evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and DIR/checkpoint.pkl after
-every evaluation. Run the same command again to resume an interrupted run where it stopped.
+evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and DIR/checkpoint.pkl (after
+the first evaluation, every 5 minutes, and at the end). Run the same command again to resume an interrupted
+run from its checkpoint; training is deterministic, so the resumed run gives the same results.
 """
 
 from __future__ import annotations
@@ -87,9 +88,14 @@ def main(argv=None) -> None:
     run(build_config(args), args.seeds, args.out)
 
 
-def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True) -> list[dict]:
+def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, checkpoint_every_s: float = 300.0
+        ) -> list[dict]:
     """Train `seeds` seeds of `config` into directory `out`, resuming from its checkpoint if there is one.
 
+    The checkpoint (parameters, optimiser, replay storage, environments, keys and the metric rows so far) is
+    written after the first evaluation, then whenever `checkpoint_every_s` seconds have passed, and at the end:
+    the storage can be gigabytes (stored recurrent states), too much to write after every evaluation. Training
+    is deterministic, so a resumed run recomputes the evaluations after its checkpoint exactly as they were.
     Returns the metric rows (also written to out/metrics.csv)."""
     os.makedirs(out, exist_ok=True)
     described = {"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}
@@ -115,15 +121,18 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True) -
     else:
         keys = jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
         state, rows, done, wall_before = init(keys), [], 0, 0.0
+    saved_at = time.perf_counter()
     for index in range(done, train.num_chunks):
         state, metrics = chunk(state)
         metrics = Metrics(*(np.asarray(m) for m in metrics))
         wall = wall_before + time.perf_counter() - begin
         for seed in range(seeds):
             rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
-        with open(checkpoint_path + ".tmp", "wb") as f:
-            pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
-        os.replace(checkpoint_path + ".tmp", checkpoint_path)
+        if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
+            with open(checkpoint_path + ".tmp", "wb") as f:
+                pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
+            os.replace(checkpoint_path + ".tmp", checkpoint_path)
+            saved_at = time.perf_counter()
         write_metrics(os.path.join(out, "metrics.csv"), rows)
         if show_progress:
             progress(index + 1, train.num_chunks, begin,

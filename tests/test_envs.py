@@ -147,6 +147,17 @@ def test_random_returns_match_popgym_baselines(env_id):
     assert abs(returns.mean() - RANDOM_BASELINES[env_id]) < error, (returns.mean(), len(returns))
 
 
+def test_mul_high_is_the_high_word_of_the_64_bit_product():
+    from memoroids_lite.envs.base import mul_high
+
+    rng = np.random.default_rng(0)
+    edges = np.array([0, 1, 2, 0xFFFF, 0x10000, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFE, 0xFFFFFFFF], np.uint64)
+    a = np.concatenate([rng.integers(0, 2**32, 10_000, dtype=np.uint64), np.repeat(edges, len(edges))])
+    b = np.concatenate([rng.integers(0, 2**32, 10_000, dtype=np.uint64), np.tile(edges, len(edges))])
+    ours = np.asarray(jax.jit(mul_high)(jnp.asarray(a, jnp.uint32), jnp.asarray(b, jnp.uint32)))
+    np.testing.assert_array_equal(ours.astype(np.uint64), (a * b) >> np.uint64(32))
+
+
 def test_dealing_is_a_uniform_shuffle_of_the_multiset():
     """Dealing a deck of kinds [2, 1, 1] to the end: each of the 12 distinct orders has probability 1/12."""
 

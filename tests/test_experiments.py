@@ -64,6 +64,20 @@ def test_sensitivity(results):
         assert abs(s.sum() - 1) < 1e-4 and np.all(s >= 0)
     ages = [int(r["age"]) for r in table]
     assert max(ages) == 0 and min(ages) < -10
+    loaded = experiments.sensitivity.load(path)
+    assert set(loaded) == {("lru", "tape"), ("lru", "segment_10")}
+    for s in loaded.values():
+        assert s.shape[:2] == (2, 4) and s.shape[2] == 1 - min(ages) and np.allclose(s.sum(-1), 1, atol=1e-4)
+
+
+def test_share_older_than_and_value_memory_length():
+    from memoroids_lite.experiments.sensitivity import share_older_than, value_memory_length
+
+    s = np.array([0.1, 0.0, 0.2, 0.3, 0.4])  # ages -4 .. 0
+    assert share_older_than(s, 0) == pytest.approx(1.0) and share_older_than(s, 3) == pytest.approx(0.1)
+    assert share_older_than(s, 4) == pytest.approx(0.1) and share_older_than(s, 5) == 0.0
+    assert value_memory_length(s, 0.0) == 5 and value_memory_length(s, 0.1) == 3
+    assert value_memory_length(s, 0.35) == 2 and value_memory_length(np.array([1.0]), 0.0) == 1
 
 
 def test_running_again_resumes_without_recomputing(results):

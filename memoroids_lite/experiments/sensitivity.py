@@ -54,5 +54,41 @@ def sensitivity(config, params, key) -> np.ndarray:
 
 
 def share_older_than(s: np.ndarray, steps: int) -> float:
-    """The share of sensitivity on observations more than `steps` steps before the last one."""
+    """The share of sensitivity outside the last `steps` observations: on ages −steps and older.
+
+    With steps = RML (10 on Repeat Previous, k = 10) this is the share on observations the reward never needs.
+    """
     return float(s[: max(len(s) - steps, 0)].sum())
+
+
+def load(path: str) -> dict[tuple[str, str], np.ndarray]:
+    """sensitivity.csv -> {(model, batching): S [seeds, episodes, ages]}, ages aligned at the last step.
+
+    Index j of the age axis is the age j − (width − 1), so the last is age 0; an episode shorter than the
+    widest is padded with zeros on the old side (it has no observations that old).
+    """
+    import csv
+
+    table: dict[tuple[str, str], dict[tuple[int, int], dict[int, float]]] = {}
+    with open(path) as f:
+        for row in csv.DictReader(f):
+            episodes = table.setdefault((row["model"], row["batching"]), {})
+            episodes.setdefault((int(row["seed"]), int(row["episode"])), {})[int(row["age"])] = float(row["sensitivity"])
+    out = {}
+    for key, episodes in table.items():
+        seeds = sorted({seed for seed, _ in episodes})
+        numbers = sorted({episode for _, episode in episodes})
+        ages = np.arange(min(min(by_age) for by_age in episodes.values()), 1)
+        out[key] = np.array([[[episodes[seed, e].get(int(a), 0.0) for a in ages] for e in numbers] for seed in seeds])
+    return out
+
+
+def value_memory_length(s: np.ndarray, tolerance: float = 0.05) -> int:
+    """The fewest most-recent observations that carry all but `tolerance` of S: the smallest k with
+    share_older_than(s, k) <= tolerance.
+
+    An empirical value memory length (Ni et al., 2023), comparable with the reward memory length: how many
+    of the latest observations the Q-value depends on. With tolerance 0 it counts back to the oldest
+    observation with any sensitivity at all.
+    """
+    return next(k for k in range(len(s) + 1) if share_older_than(s, k) <= tolerance)

@@ -83,11 +83,12 @@ class LRU(MemoroidLayer):
 
     def f(self, u):
         lam = self.eigenvalues()
-        gamma = jnp.sqrt(1 - jnp.abs(lam) ** 2)  # the normalisation: unit-variance states at init
-        B = (self.B_re + 1j * self.B_im) * gamma[:, None]
-        return jnp.broadcast_to(lam, (u.shape[0], self.hidden)), u @ B.T
+        gamma = jnp.sqrt(1 - jnp.abs(lam) ** 2)[:, None]  # the normalisation: unit-variance states at init
+        # γ ⊙ B u for real u: two real matrix products (promoting u to complex would make it four).
+        Bu = jax.lax.complex(u @ (gamma * self.B_re).T, u @ (gamma * self.B_im).T)
+        return jnp.broadcast_to(lam, (u.shape[0], self.hidden)), Bu
 
     def g(self, state, u):
         _, h = state
-        C = self.C_re + 1j * self.C_im
-        return (h @ C.T).real + self.D * u
+        # Re(C h) = Re(C) Re(h) − Im(C) Im(h): the two real products the readout needs, not the four of C h.
+        return h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * u

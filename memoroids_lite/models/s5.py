@@ -91,9 +91,11 @@ class S5(MemoroidLayer):
 
     def f(self, u):
         lam_bar, B_bar = self.discretise()
-        return jnp.broadcast_to(lam_bar, (u.shape[0], self.hidden)), u @ B_bar.T
+        # B̄ u for real u: two real matrix products (promoting u to complex would make it four).
+        Bu = jax.lax.complex(u @ B_bar.real.T, u @ B_bar.imag.T)
+        return jnp.broadcast_to(lam_bar, (u.shape[0], self.hidden)), Bu
 
     def g(self, state, u):
         _, x = state
-        C = self.C[0] + 1j * self.C[1]
-        return 2 * (x @ C.T).real + self.D * u
+        # 2 Re(C̃ x) = 2 (Re C̃ Re x − Im C̃ Im x): two real products, not the four of C̃ x.
+        return 2 * (x.real @ self.C[0].T - x.imag @ self.C[1].T) + self.D * u

@@ -8,8 +8,8 @@ slots), exactly as a tape does.
 Where each fragment's memory starts, `init`:
 - "zero": from the identity, as the paper's baseline: nothing before the fragment can influence it, and no
   gradient crosses its start (truncated backpropagation through time);
-- "stored": from the recurrent state saved when the data was collected (Hausknecht & Stone; stale, because
-  the parameters have moved since);
+- "stored": from the recurrent state saved when the data was collected (R2D2's "stored state" strategy,
+  Kapturowski et al., 2019; stale, because the parameters have moved since);
 - "burn_in": from the state stored `burn_in` steps earlier, replaying those steps without gradient to refresh
   it (R2D2, Kapturowski et al., 2019), the strongest segment baseline.
 """
