@@ -96,20 +96,27 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
     written after the first evaluation, then whenever `checkpoint_every_s` seconds have passed, and at the end:
     the storage can be gigabytes (stored recurrent states), too much to write after every evaluation. Training
     is deterministic, so a resumed run recomputes the evaluations after its checkpoint exactly as they were.
+    A finished run whose checkpoint is gone (checkpoints are not committed with results) is recognised by
+    its config.json and complete metrics.csv and is not trained again.
     Returns the metric rows (also written to out/metrics.csv)."""
     os.makedirs(out, exist_ok=True)
     described = {"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}
     config_path = os.path.join(out, "config.json")
     checkpoint_path = os.path.join(out, "checkpoint.pkl")
-    if os.path.exists(checkpoint_path):
+    metrics_path = os.path.join(out, "metrics.csv")
+    train = make_train(config)
+    if os.path.exists(config_path) and (os.path.exists(checkpoint_path) or os.path.exists(metrics_path)):
         with open(config_path) as f:
             before = json.load(f)
         if (before["config"], before["seeds"]) != (described["config"], seeds):
             raise SystemExit(f"{out} holds a run with another configuration; choose another --out.")
+        if not os.path.exists(checkpoint_path):
+            rows = read_metrics(metrics_path)
+            if len(rows) == train.num_chunks * seeds:
+                return rows  # finished; nothing to redo
     with open(config_path, "w") as f:
         json.dump(described, f, indent=2, sort_keys=True)
 
-    train = make_train(config)
     init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     begin = time.perf_counter()
     if os.path.exists(checkpoint_path):
@@ -133,7 +140,7 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
                 pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
             os.replace(checkpoint_path + ".tmp", checkpoint_path)
             saved_at = time.perf_counter()
-        write_metrics(os.path.join(out, "metrics.csv"), rows)
+        write_metrics(metrics_path, rows)
         if show_progress:
             progress(index + 1, train.num_chunks, begin,
                      f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}")
@@ -146,6 +153,12 @@ def load_params(out: str):
     """The online parameters of every seed of a finished (or interrupted) run in `out`: leading axis = seed."""
     with open(os.path.join(out, "checkpoint.pkl"), "rb") as f:
         return pickle.load(f)["state"].params
+
+
+def read_metrics(path) -> list[dict]:
+    with open(path) as f:
+        return [{k: (int(v) if k in ("seed", "env_steps", "updates") else float(v)) for k, v in row.items()}
+                for row in csv.DictReader(f)]
 
 
 def write_metrics(path, rows):

@@ -291,3 +291,12 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert strip(resumed) == strip(whole)
     with pytest.raises(SystemExit, match="another configuration"):
         cli.main(args[:-1] + ["eval_episodes=5", "--out", str(tmp_path / "resumed")])
+
+    # A finished run without its checkpoint (results are committed without them) is not trained again.
+    (tmp_path / "whole" / "checkpoint.pkl").unlink()
+    monkeypatch.setattr(cli, "progress", interrupt)  # training would report progress
+    cli.main(args + ["--out", str(tmp_path / "whole")])
+    assert (tmp_path / "whole" / "metrics.csv").read_text().splitlines() == whole
+    (tmp_path / "whole" / "metrics.csv").write_text("\n".join(whole[:-1]) + "\n")  # an unfinished one is
+    with pytest.raises(KeyboardInterrupt):
+        cli.main(args + ["--out", str(tmp_path / "whole")])

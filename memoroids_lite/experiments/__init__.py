@@ -57,6 +57,8 @@ def run_sensitivity(scale: str, out: str, episodes: int = 4) -> str:
     runs = sensitivity_runs(scale)
     _train_all(runs, out)
     path = os.path.join(out, "sensitivity.csv")
+    if os.path.exists(path):  # computed from the trained parameters already (delete it to recompute)
+        return path
     with open(path, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["run", "model", "batching", "seed", "episode", "age", "sensitivity"])
