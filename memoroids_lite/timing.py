@@ -21,18 +21,17 @@ def time_jitted(fn: Callable, *args, repeats: int = 5) -> Timing:
     compiled = jax.jit(fn).lower(*args).compile()
     compile_s = time.perf_counter() - begin
     jax.block_until_ready(compiled(*args))  # one warm-up call: first-call allocations are not the algorithm
-    runs = []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        jax.block_until_ready(compiled(*args))
-        runs.append(time.perf_counter() - begin)
-    runs.sort()
-    return Timing(compile_s, runs[len(runs) // 2])
+    return Timing(compile_s, _median_s(compiled, args, repeats))
 
 
 def time_python(fn: Callable, *args, repeats: int = 5) -> float:
     """Median wall-clock seconds of `fn(*args)` (outputs ready), after one warm-up call that compiles."""
     jax.block_until_ready(fn(*args))
+    return _median_s(fn, args, repeats)
+
+
+def _median_s(fn: Callable, args: tuple, repeats: int) -> float:
+    """The median of `repeats` wall-clock times of fn(*args), each waiting until the outputs are ready."""
     runs = []
     for _ in range(repeats):
         begin = time.perf_counter()

@@ -1,7 +1,8 @@
 """Training experiments as lists of runs: tape vs segments (Figures 4 and 6) and training time (Figure 5 right).
 
 A run is (name, TrainConfig, seeds); each trains into DIR/<name>/ through `memoroids_lite.train.run`, which
-checkpoints after every evaluation, so an interrupted experiment resumes inside the run it was in.
+checkpoints after the first evaluation, every five minutes and at the end, so an interrupted experiment resumes
+inside the run it was in.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import csv
 import os
 
 from memoroids_lite.rl import TrainConfig, for_task
+from memoroids_lite.train import read_metrics
 
 # The paper's batchings at 1,000 transitions per batch: the tape, and segments of L = 10, 20, 50, 100.
 BATCHINGS = {"tape": dict(batching="tape")} | {
@@ -74,8 +76,7 @@ def summarise_train_time(out: str, runs) -> str:
         writer = csv.writer(f)
         writer.writerow(["run", "batching", "segment_length", "updates", "wall_s"])
         for name, config, _ in runs:
-            with open(os.path.join(out, name, "metrics.csv")) as m:
-                last = list(csv.DictReader(m))[-1]
+            last = read_metrics(os.path.join(out, name, "metrics.csv"))[-1]
             length = config.segment_length if config.batching == "segment" else ""
-            writer.writerow([name, config.batching, length, int(float(last["updates"])), float(last["wall_s"])])
+            writer.writerow([name, config.batching, length, last["updates"], last["wall_s"]])
     return path
