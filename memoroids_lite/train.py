@@ -108,7 +108,7 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
     if os.path.exists(config_path) and (os.path.exists(checkpoint_path) or os.path.exists(metrics_path)):
         with open(config_path) as f:
             before = json.load(f)
-        if (before["config"], before["seeds"]) != (described["config"], seeds):
+        if not same_config(before["config"], config) or before["seeds"] != seeds:
             raise SystemExit(f"{out} holds a run with another configuration; choose another --out.")
         if not os.path.exists(checkpoint_path):
             rows = read_metrics(metrics_path)
@@ -153,6 +153,16 @@ def load_params(out: str):
     """The online parameters of every seed of a finished (or interrupted) run in `out`: leading axis = seed."""
     with open(os.path.join(out, "checkpoint.pkl"), "rb") as f:
         return pickle.load(f)["state"].params
+
+
+def same_config(stored: dict, config: TrainConfig) -> bool:
+    """Whether a config.json's fields describe `config`. A field added to TrainConfig after the run was written
+    is absent from it; it matches if `config` holds the field's default (which is what the run used)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+    now = dataclasses.asdict(config)
+    return set(stored) <= set(now) and all(
+        stored[name] == value if name in stored else name in defaults and value == defaults[name]
+        for name, value in now.items())
 
 
 def read_metrics(path) -> list[dict]:

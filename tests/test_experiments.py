@@ -37,7 +37,7 @@ def test_returns(results):
 def test_tape_vs_segment(results):
     directory, _ = results["tape-vs-segment"]
     runs = plotting.load_runs(str(directory))
-    assert set(runs) == {"ci_lru_tape", "ci_lru_segment_10", "ci_lru_segment_10_burn_in"}
+    assert set(runs) == {"ci_lru_tape", "ci_lru_segment_10", "ci_lru_segment_10_burn_in", "ci_lru_segment_10_paper_code"}
     for table in runs.values():
         assert {int(r["seed"]) for r in table} == {0, 1}
         assert all(np.isfinite(r["eval_return"]) and -1 <= r["eval_return"] <= 1 for r in table)
@@ -46,7 +46,7 @@ def test_tape_vs_segment(results):
     fig, ax = plt.subplots()
     plotting.learning_curves(ax, runs, metric="best")
     plotting.learning_curves(ax, runs, metric="mean")
-    assert len(ax.lines) == 6
+    assert len(ax.lines) == 8
 
 
 def test_train_time(results):

@@ -14,7 +14,7 @@ from memoroids_lite import models
 from memoroids_lite.models.base import MemoroidLayer
 from memoroids_lite.monoid import Monoid
 from memoroids_lite.rl import TrainConfig, for_task, make_train, replay, segment, tape
-from memoroids_lite.rl.loss import per_transition, segment_loss, tape_loss
+from memoroids_lite.rl.loss import paper_code_next_q, per_transition, segment_loss, tape_loss, td_errors
 from memoroids_lite.rl.network import QNetwork
 
 N, C = 3, 40  # streams, ring capacity per stream
@@ -223,6 +223,53 @@ def test_the_target_sees_the_first_observation():
     assert float(jnp.abs(jax.grad(target_of_step_2)(obs)[0]).sum()) > 0  # o_0 reaches the target of step 2
 
 
+def test_the_paper_codes_target_never_sees_the_first_observation():
+    """Erratum 7, reproduced on purpose (paper_code=True): s'_t built from o_1 … o_{t+1}; ours from o_0 … o_{t+1}."""
+    net = QNetwork(4, "lru", 16, (("hidden", 8),), "serial")
+    obs = jax.random.normal(jax.random.key(0), (8, 3))
+    start = jnp.array([1, 0, 0, 0, 1, 0, 0, 0], bool)  # two episodes of four
+    params = net.init(jax.random.key(1), obs, start)
+    batch = replay.Batch(obs, jnp.zeros(8, jnp.int32), jnp.zeros(8), jnp.zeros(8, bool), start, jnp.ones(8, bool))
+
+    def next_q_gradient(next_q, row):
+        return np.abs(np.asarray(jax.grad(lambda o: next_q(o)[row].sum())(obs))).sum(-1)
+
+    ours = next_q_gradient(lambda o: net.apply(params, o, start)[0][1:], 2)  # s'_2 = o_0 … o_3
+    paper = next_q_gradient(lambda o: paper_code_next_q(net, params, batch._replace(obs=o)), 2)
+    assert ours[0] > 0 and np.all(ours[1:4] > 0) and np.all(ours[4:] == 0)
+    assert paper[0] == 0 and np.all(paper[1:4] > 0) and np.all(paper[4:] == 0)
+    second = next_q_gradient(lambda o: paper_code_next_q(net, params, batch._replace(obs=o)), 5)  # s'_5
+    assert np.all(second[:5] == 0) and np.all(second[5:7] > 0), "the second episode's memory starts at its o_1"
+
+
+def test_paper_code_loss_differs_only_in_its_errata(monkeypatch):
+    """With a memory that remembers nothing, erratum 7 changes nothing: the paper-code tape loss equals ours, and
+    the paper-code segment loss is the Huber of the masked mean |δ| of our TD errors (erratum 8)."""
+    monkeypatch.setitem(models._REGISTRY, "pass_through", (PassThrough, 1, False))
+    transitions, _ = synthetic_stream(5, 60)
+    storage = fill(transitions, capacity=60)
+    net = QNetwork(4, "pass_through", 8)
+    params = net.init(jax.random.key(0), jnp.zeros((2, 3)), jnp.ones(2, bool))
+    target = jax.tree.map(lambda x: x + 0.3, params)
+    batch = tape.sample(storage, jax.random.key(3), 50)
+    np.testing.assert_allclose(tape_loss(params, target, net, batch, 0.9, paper_code=True),
+                               tape_loss(params, target, net, batch, 0.9), rtol=1e-5)
+
+    segments = segment.sample(storage, jax.random.key(4), 50, 10)
+    small = segments.batch._replace(obs=segments.batch.obs / 100, reward=segments.batch.reward / 100)
+    segments = segments._replace(batch=small)  # |δ| < 1, where the two Huber losses differ
+
+    def ours_abs(window):
+        q, q_target = net.apply(params, window.obs, window.start)[0], net.apply(target, window.obs, window.start)[0]
+        return jnp.abs(td_errors(q, q[1:], q_target[1:], window, 0.9))
+
+    mask = np.asarray(segments.batch.mask[:, :-1])
+    mean_abs = float(np.sum(np.asarray(jax.vmap(ours_abs)(segments.batch)) * mask) / mask.sum())
+    paper = float(segment_loss(params, target, net, segments, 0.9, paper_code=True))
+    assert paper == pytest.approx(float(optax.huber_loss(mean_abs)), rel=1e-5)
+    assert paper != pytest.approx(float(segment_loss(params, target, net, segments, 0.9)), rel=1e-3)
+
+
 TINY = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, model="lru", features=32,
             model_kwargs={"hidden": 16}, gamma=0.5, batch_size=200, num_envs=8, rollout_length=7,
             warmup_steps=1000, buffer_size=8000, eval_episodes=8, learning_rate=1e-3, lr_warmup=20,
@@ -257,6 +304,8 @@ def test_config_errors():
         TrainConfig(buffer_size=500)
     with pytest.raises(ValueError, match="segment_init"):
         TrainConfig(segment_init="warm")
+    with pytest.raises(ValueError, match="paper_code_loss .* use segment_init='zero'"):
+        TrainConfig(batching="segment", segment_init="burn_in", paper_code_loss=True)
     assert for_task("RepeatPreviousEasy").env_kwargs == {"num_decks": 2, "k": 10}
     assert for_task("RepeatPreviousEasy").gamma == 0.5
     assert for_task("RepeatPreviousEasy", model="ffm").model_kwargs == {"trace_size": 16, "context_size": 16}
@@ -291,6 +340,12 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert strip(resumed) == strip(whole)
     with pytest.raises(SystemExit, match="another configuration"):
         cli.main(args[:-1] + ["eval_episodes=5", "--out", str(tmp_path / "resumed")])
+    # A run written before a TrainConfig field existed matches that field's default, and nothing else.
+    stored = described["config"]
+    config = TrainConfig(**stored)
+    del stored["paper_code_loss"]
+    assert cli.same_config(stored, config) and not cli.same_config(stored, config.replace(paper_code_loss=True))
+    assert not cli.same_config(stored | {"retired_field": 1}, config)
 
     # A finished run without its checkpoint (results are committed without them) is not trained again.
     (tmp_path / "whole" / "checkpoint.pkl").unlink()

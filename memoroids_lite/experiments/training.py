@@ -20,6 +20,10 @@ BATCHINGS = {"tape": dict(batching="tape")} | {
 # The stronger segment baselines the paper did not run.
 STRONGER = {"segment_10_stored": dict(batching="segment", segment_length=10, segment_init="stored"),
             "segment_10_burn_in": dict(batching="segment", segment_length=10, segment_init="burn_in")}
+# The paper's code's loss (errata 7 and 8 of the digest, rl/loss.py), to measure whether its errors change the
+# comparison: run on the Repeat First panel, where the first observation, the one its targets missed, is the key.
+PAPER_CODE = {"tape_paper_code": dict(batching="tape", paper_code_loss=True),
+              "segment_10_paper_code": dict(batching="segment", segment_length=10, paper_code_loss=True)}
 
 # The paper's four panels (its order: S5 on Count Recall, linear attention on position-only CartPole, LRU on
 # Repeat First, FFM on Repeat Previous), listed cheapest first so that whole panels finish early on a CPU.
@@ -45,12 +49,13 @@ def config_for(env: str, model: str, updates: int, **batching) -> TrainConfig:
 def tape_vs_segment_runs(scale: str):
     if scale == "ci":
         batchings = {"tape": BATCHINGS["tape"], "segment_10": BATCHINGS["segment_10"],
-                     "segment_10_burn_in": STRONGER["segment_10_burn_in"]}
+                     "segment_10_burn_in": STRONGER["segment_10_burn_in"],
+                     "segment_10_paper_code": PAPER_CODE["segment_10_paper_code"]}
         return [(f"ci_lru_{b}", TrainConfig(**CI, model="lru", **kw), 2) for b, kw in batchings.items()]
     if scale == "cpu":
         runs = []
         for env, model, updates in FIGURE_4:
-            variants = BATCHINGS | (STRONGER if env == "RepeatPreviousEasy" else {})
+            variants = BATCHINGS | {"RepeatPreviousEasy": STRONGER, "RepeatFirstEasy": PAPER_CODE}.get(env, {})
             runs += [(f"{env}_{model}_{b}", config_for(env, model, updates, **kw), 3) for b, kw in variants.items()]
         return runs
     if scale == "paper":

@@ -51,6 +51,7 @@ class TrainConfig:
     eval_interval: int = 10  # updates between greedy evaluations
     eval_episodes: int = 20
     scan_mode: str = "auto"
+    paper_code_loss: bool = False  # the loss as the paper's code computed it (errata 7 and 8; rl/loss.py)
 
     def __post_init__(self):
         def fail(message):
@@ -67,6 +68,9 @@ class TrainConfig:
             fail(f"batching must be 'tape' or 'segment', got {self.batching!r}.")
         if self.segment_init not in INITS:
             fail(f"segment_init must be one of {INITS}, got {self.segment_init!r}.")
+        if self.paper_code_loss and self.batching == "segment" and self.segment_init != "zero":
+            fail("paper_code_loss reproduces the paper's code, whose segments start from zero memory; "
+                 f"use segment_init='zero' (got {self.segment_init!r}).")
         for name in ("segment_length", "batch_size", "num_envs", "rollout_length", "updates_per_rollout",
                      "eval_interval", "eval_episodes", "features"):
             if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:

@@ -82,9 +82,10 @@ def make_train(config: TrainConfig):
     def loss_fn(params, target_params, key, storage):
         if config.batching == "tape":
             batch = tape.sample(storage, key, config.batch_size)
-            return tape_loss(params, target_params, network, batch, config.gamma)
+            return tape_loss(params, target_params, network, batch, config.gamma, config.paper_code_loss)
         segments = segment.sample(storage, key, config.batch_size, config.segment_length, config.segment_init, burn_in)
-        return segment_loss(params, target_params, network, segments, config.gamma, config.segment_init)
+        return segment_loss(params, target_params, network, segments, config.gamma, config.segment_init,
+                            config.paper_code_loss)
 
     def update(state: TrainState, _):
         key, sub = jax.random.split(state.key)
