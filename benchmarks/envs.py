@@ -33,7 +33,6 @@ and at least 200 times popgym's single process. The script prints whether the ru
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import pathlib
 import time
@@ -51,6 +50,7 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from memoroids_lite.envs import TASKS, make
+from memoroids_lite.results import write_csv
 from memoroids_lite.timing import machine, time_jitted
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -181,11 +181,7 @@ def run(sizes, env_steps: int, repeats: int, popgym_seconds: float, out: pathlib
                              **columns})
         print(f"  {task:30s} done ({time.perf_counter() - begin:6.1f} s so far)", flush=True)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out, rows)
     print_table(rows, sizes)
     print(f"\nwrote {len(rows)} rows to {out} in {time.perf_counter() - begin:.1f} s")
     return rows

@@ -45,7 +45,6 @@ timing CSV and the studies go next to it (`models_gpu.csv` -> `models_recall_gpu
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import pathlib
 import time
@@ -55,6 +54,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from memoroids_lite.models import make, names
+from memoroids_lite.results import write_csv
 from memoroids_lite.supervised import copy_with_lag, fit
 from memoroids_lite.timing import machine, time_jitted
 
@@ -251,11 +251,7 @@ def study_path(out: pathlib.Path, study: str) -> pathlib.Path:
 
 
 def write(rows, path: pathlib.Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(path, rows)
     print(f"wrote {len(rows)} rows to {path}")
 
 

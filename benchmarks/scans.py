@@ -30,16 +30,15 @@ Options: `--quick` stops at T = 10^4 (under a minute); `--out PATH` writes the C
 from __future__ import annotations
 
 import argparse
-import csv
 import pathlib
 import time
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from memoroids_lite import scan, serial_scan
 from memoroids_lite.examples import affine_monoid
+from memoroids_lite.results import write_csv
 from memoroids_lite.timing import machine, time_jitted
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -107,11 +106,7 @@ def run(lengths, out: pathlib.Path) -> list[dict]:
                 })
             print(f"  {case:16s} T={length:>8d} done ({time.perf_counter() - begin:6.1f} s so far)", flush=True)
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with open(out, "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    write_csv(out, rows)
     print_table(rows)
     print(f"\nwrote {len(rows)} rows to {out} in {time.perf_counter() - begin:.1f} s")
     return rows

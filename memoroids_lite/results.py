@@ -7,6 +7,7 @@ copy is downloaded from the repository.
 
     rows = read_csv("scans_cpu.csv")                      # [{column: text}, ...]
     path = result_file("tape_vs_segment/runs.json")      # a pathlib.Path
+    write_csv("book/results/scans_cpu.csv", rows)         # what a benchmark does: one row per measurement
 """
 
 from __future__ import annotations
@@ -56,3 +57,14 @@ def read_json(name: str, required: bool = True):
     """A committed JSON result, parsed; None if absent and not required."""
     path = result_file(name, required)
     return None if path is None else json.loads(path.read_text())
+
+
+def write_csv(path, rows: list[dict], fieldnames=None) -> pathlib.Path:
+    """Write `rows` (dicts with the same keys) as a CSV file at `path`, creating its folder; returns the path."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=fieldnames or list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    return path

@@ -1,7 +1,6 @@
 """Every experiment runs at the ci scale, writes tidy results, resumes without recomputing, and plots."""
 
 import csv
-import os
 
 import matplotlib
 

@@ -39,3 +39,11 @@ def test_missing_file(tmp_path, monkeypatch):
     assert results.read_csv("no_such_run/metrics.csv", required=False) is None
     with pytest.raises(FileNotFoundError, match="run the command the chapter names"):
         results.read_csv("no_such_run/metrics.csv")
+
+
+def test_write_csv_round_trip(tmp_path):
+    rows = [{"method": "tape", "run_s": "0.5"}, {"method": "segment", "run_s": "0.25"}]
+    path = results.write_csv(tmp_path / "new" / "folder" / "t.csv", rows)
+    assert path.read_text().splitlines() == ["method,run_s", "tape,0.5", "segment,0.25"]
+    results.write_csv(path, rows, fieldnames=["run_s", "method"])
+    assert path.read_text().splitlines()[0] == "run_s,method"

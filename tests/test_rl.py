@@ -1,8 +1,6 @@
 """Replay storage, tape and segment sampling against a NumPy reference; the loss; the training loop."""
 
-import dataclasses
 import json
-import os
 
 import jax
 import jax.numpy as jnp

@@ -31,7 +31,6 @@ with the machine (memoroids_lite.timing.machine()) on every row.
 from __future__ import annotations
 
 import argparse
-import csv
 import pathlib
 import time
 
@@ -40,6 +39,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from memoroids_lite import discounted_return, serial_scan
+from memoroids_lite.results import write_csv
 from memoroids_lite.returns import discount_monoid
 from memoroids_lite.timing import machine, time_jitted, time_python
 
@@ -184,11 +184,7 @@ def main(argv=None):
     print(f"\ntotal {time.perf_counter() - begin:.0f} s")
 
     if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w", newline="") as f:
-            writer = csv.DictWriter(f, fieldnames=FIELDS)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_csv(out, rows, FIELDS)
         print(f"wrote {out}")
     return rows
 
