@@ -25,11 +25,12 @@ _CHECKOUT_RESULTS = pathlib.Path(__file__).resolve().parents[1] / "book" / "resu
 
 
 def result_file(name: str, required: bool = True) -> pathlib.Path | None:
-    """The path of `book/results/<name>`: in this checkout if it is there, else a downloaded copy.
+    """The path of `book/results/<name>`: under the working directory (a chapter runs in book/, a script at the
+    top of the repository), else in the checkout the package was installed from, else a downloaded copy.
 
     `required=False` answers None for a file that is not committed (yet), e.g. a run still in progress.
     """
-    for base in (_CHECKOUT_RESULTS, pathlib.Path("results"), pathlib.Path("book") / "results"):
+    for base in (pathlib.Path("results"), pathlib.Path("book") / "results", _CHECKOUT_RESULTS):
         if (base / name).is_file():
             return base / name
     url = REPOSITORY_RESULTS + name
