@@ -41,7 +41,8 @@ def result_file(name: str, required: bool = True) -> pathlib.Path | None:
     except OSError as error:  # URLError and HTTPError (404: not committed) are OSErrors
         if required:
             raise FileNotFoundError(
-                f"result file {name!r} is neither in {_CHECKOUT_RESULTS} nor downloadable from {url} ({error}); "
+                f"result file {name!r} is not in results/ or book/results/ here, nor in {_CHECKOUT_RESULTS}, nor "
+                f"downloadable from {url} ({error}); "
                 "run the command the chapter names to write it"
             ) from error
         return None
