@@ -60,11 +60,13 @@ def build_config(args) -> TrainConfig:
         raise SystemExit(str(error))
 
 
-def progress(done: int, total: int, begin: float, text: str) -> None:
+def progress(done: int, total: int, begin: float, text: str, resumed_at: int = 0) -> None:
+    """One line of a progress bar on stderr. The remaining time is estimated from the steps done since `begin`
+    (`done - resumed_at`), so a resumed run does not count the steps an earlier process did as free."""
     width = 30
     filled = int(width * done / max(total, 1))
     elapsed = time.perf_counter() - begin
-    eta = elapsed / done * (total - done) if done else float("nan")
+    eta = elapsed / (done - resumed_at) * (total - done) if done > resumed_at else float("nan")
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:6.0f}s eta {eta:5.0f}s {text}",
           end="", file=sys.stderr, flush=True)
 
@@ -143,7 +145,7 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
         write_metrics(metrics_path, rows)
         if show_progress:
             progress(index + 1, train.num_chunks, begin,
-                     f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}")
+                     f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}", done)
     if show_progress:
         print(file=sys.stderr)
     return rows

@@ -353,3 +353,16 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     (tmp_path / "whole" / "metrics.csv").write_text("\n".join(whole[:-1]) + "\n")  # an unfinished one is
     with pytest.raises(KeyboardInterrupt):
         cli.main(args + ["--out", str(tmp_path / "whole")])
+
+
+def test_progress_estimates_the_remaining_time_from_this_process_only(capsys):
+    import time
+
+    from memoroids_lite import train as cli
+
+    begin = time.perf_counter() - 60.0  # 60 s for 30 evaluations since resuming after 270: 2 s each
+    cli.progress(300, 1000, begin, "", resumed_at=270)
+    eta = float(capsys.readouterr().err.split("eta")[1].split("s")[0])
+    assert 1390 <= eta <= 1410  # 700 left at 2 s each; counting the 270 resumed ones as free would say 140 s
+    cli.progress(270, 1000, time.perf_counter(), "", resumed_at=270)
+    assert "eta   nans" in capsys.readouterr().err
