@@ -98,3 +98,16 @@ def test_unknown_names():
         experiments.run("atari", "ci", "/tmp/nowhere")
     with pytest.raises(ValueError, match="choose one of"):
         experiments.run("returns", "laptop", "/tmp/nowhere")
+
+
+def test_only_trains_the_runs_it_names(tmp_path):
+    import json
+
+    path = experiments.run("tape-vs-segment", "ci", str(tmp_path), only="*_tape")
+    assert len(json.loads(open(path).read())) == 4  # the plan lists every run
+    assert sorted(p.name for p in tmp_path.iterdir() if p.is_dir()) == ["ci_lru_tape"]
+    assert len(rows(tmp_path / "ci_lru_tape" / "metrics.csv")) > 0
+    with pytest.raises(ValueError, match="matches no run; the runs are .*ci_lru_segment_10"):
+        experiments.run("tape-vs-segment", "ci", str(tmp_path), only="CountRecall*")
+    with pytest.raises(ValueError, match="the returns benchmark has none"):
+        experiments.run("returns", "ci", str(tmp_path), only="*")

@@ -7,11 +7,17 @@ NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), sensitivity (F
 resumable), paper (the full grid, sized for a GPU). Running the same command again resumes: finished runs are
 kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
 figures from DIR.
+
+    python -m memoroids_lite.experiments tape-vs-segment --scale cpu --out DIR --only 'CountRecall*'
+
+trains only the runs whose names match the pattern, so that one experiment can be split over processes or
+machines (each writes its own DIR/<run>/); the summary files are written by a call without --only.
 """
 
 from __future__ import annotations
 
 import csv
+import fnmatch
 import json
 import os
 import sys
@@ -24,13 +30,18 @@ EXPERIMENTS = ("returns", "tape-vs-segment", "sensitivity", "train-time")
 SCALES = ("ci", "cpu", "paper")
 
 
-def _train_all(runs, out):
+def _train_all(runs, out, only=None):
+    """Train (or resume) every run into out/<name>/, or only those whose names match the glob `only`.
+    out/runs.json lists every planned run either way."""
     from memoroids_lite.train import run
 
     with open(os.path.join(out, "runs.json"), "w") as f:
         json.dump([{"name": name, "seeds": seeds, "config": config.to_dict()} for name, config, seeds in runs], f, indent=1)
-    for i, (name, config, seeds) in enumerate(runs):
-        print(f"run {i + 1}/{len(runs)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
+    chosen = [r for r in runs if only is None or fnmatch.fnmatchcase(r[0], only)]
+    if not chosen:
+        raise ValueError(f"--only {only!r} matches no run; the runs are {[name for name, _, _ in runs]}.")
+    for i, (name, config, seeds) in enumerate(chosen):
+        print(f"run {i + 1}/{len(chosen)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
         run(config, seeds, os.path.join(out, name))
 
 
@@ -49,14 +60,16 @@ def sensitivity_runs(scale: str):
     return runs
 
 
-def run_sensitivity(scale: str, out: str, episodes: int = 4) -> str:
+def run_sensitivity(scale: str, out: str, episodes: int = 4, only=None) -> str:
     import jax
 
     from memoroids_lite.train import load_params
 
     runs = sensitivity_runs(scale)
-    _train_all(runs, out)
+    _train_all(runs, out, only)
     path = os.path.join(out, "sensitivity.csv")
+    if only is not None:
+        return os.path.join(out, "runs.json")  # some runs only: the summary waits for a call without --only
     if os.path.exists(path):  # computed from the trained parameters already (delete it to recompute)
         return path
     with open(path, "w", newline="") as f:
@@ -74,12 +87,15 @@ def run_sensitivity(scale: str, out: str, episodes: int = 4) -> str:
     return path
 
 
-def run(name: str, scale: str, out: str) -> str:
-    """Run (or resume) experiment `name` at `scale` into directory `out`; returns the main result file."""
+def run(name: str, scale: str, out: str, only: str | None = None) -> str:
+    """Run (or resume) experiment `name` at `scale` into directory `out`; returns the main result file.
+    `only`, a glob over run names, trains some runs only (and returns out/runs.json, the list of all runs)."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}.")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}.")
+    if only is not None and name == "returns":
+        raise ValueError("--only selects training runs; the returns benchmark has none.")
     os.makedirs(out, exist_ok=True)
     if name == "returns":
         path = os.path.join(out, "returns.csv")
@@ -87,10 +103,10 @@ def run(name: str, scale: str, out: str) -> str:
             returns.main(["--out", path] + (["--quick", "--repeats", "2"] if scale == "ci" else []))
         return path
     if name == "tape-vs-segment":
-        _train_all(training.tape_vs_segment_runs(scale), out)
+        _train_all(training.tape_vs_segment_runs(scale), out, only)
         return os.path.join(out, "runs.json")
     if name == "train-time":
         runs = training.train_time_runs(scale)
-        _train_all(runs, out)
-        return training.summarise_train_time(out, runs)
-    return run_sensitivity(scale, out)
+        _train_all(runs, out, only)
+        return os.path.join(out, "runs.json") if only else training.summarise_train_time(out, runs)
+    return run_sensitivity(scale, out, only=only)

@@ -8,5 +8,6 @@ parser = argparse.ArgumentParser(prog="python -m memoroids_lite.experiments", de
 parser.add_argument("name", choices=EXPERIMENTS)
 parser.add_argument("--scale", choices=SCALES, default="cpu")
 parser.add_argument("--out", required=True, help="results directory; run again to resume")
+parser.add_argument("--only", metavar="PATTERN", help="train only the runs whose names match this glob, e.g. 'CountRecall*'")
 args = parser.parse_args()
-print(run(args.name, args.scale, args.out))
+print(run(args.name, args.scale, args.out, args.only))
