@@ -69,9 +69,10 @@ def copy_with_lag(num_tokens: int = 8, length: int = 64, lag: int = 4, episode_l
     Steps with fewer than `lag` predecessors in their episode are masked out. One episode per tape unless
     episode_lengths is given.
     """
-    if lag < 0:
-        raise ValueError(f"lag must be >= 0, got {lag}.")
     episode_lengths = (length, length) if episode_lengths is None else episode_lengths
+    if not 0 <= lag < min(length, episode_lengths[1]):
+        raise ValueError(f"lag must be in [0, {min(length, episode_lengths[1])}): with lag {lag} no step of a "
+                         f"{length}-step tape of episodes of at most {episode_lengths[1]} steps has a target.")
 
     def sample(key):
         k_start, k_tokens = jax.random.split(key)

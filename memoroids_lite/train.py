@@ -54,8 +54,9 @@ def build_config(args) -> TrainConfig:
     unknown = set(settings) - fields
     if unknown:
         raise SystemExit(f"unknown config field(s) {sorted(unknown)}; fields are {sorted(fields)}.")
+    env = settings.pop("env", args.env)  # --set env=... or a --config file may name the task too
     try:
-        return for_task(args.env, **settings)
+        return for_task(env, **settings)
     except (ValueError, TypeError) as error:
         raise SystemExit(str(error))
 
@@ -116,20 +117,21 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
             rows = read_metrics(metrics_path)
             if len(rows) == train.num_chunks * seeds:
                 return rows  # finished; nothing to redo
-    with open(config_path, "w") as f:
-        json.dump(described, f, indent=2, sort_keys=True)
-
     init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk), donate_argnums=0)
     begin = time.perf_counter()
     if os.path.exists(checkpoint_path):
         with open(checkpoint_path, "rb") as f:
             saved = pickle.load(f)
         state, rows, done, wall_before = saved["state"], saved["rows"], saved["chunks"], saved["wall_s"]
-        if show_progress and done < train.num_chunks:
+        if done == train.num_chunks:
+            return rows  # finished: its config.json still names the machine that trained it
+        if show_progress:
             print(f"resuming {out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
     else:
         keys = jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
         state, rows, done, wall_before = init(keys), [], 0, 0.0
+    with open(config_path, "w") as f:
+        json.dump(described, f, indent=2, sort_keys=True)
     saved_at = time.perf_counter()
     for index in range(done, train.num_chunks):
         state, metrics = chunk(state)

@@ -232,8 +232,10 @@ def test_gymnax_ids_pass_through():
 def test_clear_errors():
     with pytest.raises(ValueError, match="RepeatFirstEasy.*MemoryChain-bsuite"):
         make("RepeatFist")
-    with pytest.raises(TypeError, match="fixes its settings"):
+    with pytest.raises(TypeError, match="fixes its settings.*make\\('RepeatFirst', ...\\)"):
         make("RepeatFirstEasy", num_decks=2)
+    with pytest.raises(TypeError, match="make\\('MineSweeper', ...\\)"):
+        make("MineSweeperEasy", difficulty="hard")
     with pytest.raises(TypeError, match="options are"):
         make("RepeatPreviousEasy", decks=2)
     with pytest.raises(ValueError, match="k must be"):

@@ -58,6 +58,33 @@ def test_the_harness_catches_a_leak_across_episodes():
         check_memoroid(model.clone(cell=LeakyGRU(features=FEATURES)))
 
 
+def test_auto_mode_on_an_accelerator(monkeypatch):
+    """On a GPU "auto" means the associative scan; the GRU, which has none, must fall back to its serial loop."""
+    x, start = jnp.ones((5, FEATURES)), jnp.array([True, False, True, False, False])
+    expected = {}
+    for name in names():
+        model = make(name, features=FEATURES, **SMALL[name])
+        params = model.init(jax.random.key(0), x, start)
+        expected[name] = (model, params, model.apply(params, x, start, mode="serial"))
+    monkeypatch.setattr(jax, "default_backend", lambda: "gpu")
+    for name, (model, params, serial) in expected.items():
+        y, _ = model.apply(params, x, start)  # mode "auto"
+        assert jnp.allclose(y, serial[0], atol=1e-5), name
+
+
+def test_the_harness_catches_a_wrong_initial_state():
+    from memoroids_lite.models.lru import LRU
+
+    class WrongStart(LRU):  # reports a state that is not the identity its scan starts from
+        def initial_state(self):
+            a, b = super().initial_state()  # the identity of h ← a h + b: a = 1, b = 0
+            return a + 5.0, b + 3.0
+
+    model = make("lru", features=FEATURES, **SMALL["lru"])
+    with pytest.raises(AssertionError, match="initial_state"):
+        check_memoroid(model.clone(cell=WrongStart(features=FEATURES, **SMALL["lru"])))
+
+
 @pytest.mark.parametrize("name", names())
 def test_long_tapes_stay_finite(name):
     model = make(name, features=4, **SMALL[name])

@@ -304,9 +304,32 @@ def test_config_errors():
         TrainConfig(segment_init="warm")
     with pytest.raises(ValueError, match="paper_code_loss .* use segment_init='zero'"):
         TrainConfig(batching="segment", segment_init="burn_in", paper_code_loss=True)
+    for bad in (dict(lr_warmup=-1), dict(learning_rate=0.0), dict(max_grad_norm=0.0), dict(burn_in=-3)):
+        with pytest.raises(ValueError, match="must be"):
+            TrainConfig(**bad)
+    with pytest.raises(ValueError, match="burn_in must be >= 0"):
+        segment.sample(None, jax.random.key(0), 100, 10, "burn_in", burn_in=-3)
     assert for_task("RepeatPreviousEasy").env_kwargs == {"num_decks": 2, "k": 10}
     assert for_task("RepeatPreviousEasy").gamma == 0.5
+    assert for_task("RepeatPreviousMedium").gamma == 0.99  # the paper ran Repeat Previous with 2 decks, k = 10 only
     assert for_task("RepeatPreviousEasy", model="ffm").model_kwargs == {"trace_size": 16, "context_size": 16}
+    # The paper's memory sizes (its code's configs), unless model_kwargs are given
+    assert for_task("RepeatFirstEasy").model_kwargs == {"hidden": 128}
+    assert for_task("CountRecallEasy", model="s5").model_kwargs == {"hidden": 128}
+    assert for_task("CountRecallEasy", model="ffm").model_kwargs == {"trace_size": 64, "context_size": 4}
+    assert for_task("CountRecallEasy", model="linear_attention").model_kwargs == {"key_size": 16, "mlp_size": 256}
+    assert for_task("CountRecallEasy", model="lru", model_kwargs={"hidden": 8}).model_kwargs == {"hidden": 8}
+
+
+def test_no_learning_rate_warm_up_means_the_full_rate_at_once():
+    from memoroids_lite.rl.train import make_optimizer
+
+    params = {"w": jnp.zeros(3)}
+    grads = {"w": jnp.ones(3)}
+    for warmup in (0, 200):
+        optimizer = make_optimizer(TrainConfig(lr_warmup=warmup, max_grad_norm=100.0, learning_rate=1e-3))
+        updates, _ = optimizer.update(grads, optimizer.init(params), params)
+        assert jnp.allclose(updates["w"], 0.0 if warmup else -1e-3), warmup  # the first update (Adam: ±lr)
 
 
 def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
@@ -345,7 +368,13 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert cli.same_config(stored, config) and not cli.same_config(stored, config.replace(paper_code_loss=True))
     assert not cli.same_config(stored | {"retired_field": 1}, config)
 
-    # A finished run without its checkpoint (results are committed without them) is not trained again.
+    # A finished run is not trained again, nor its config.json (which names the machine that trained it) rewritten.
+    written = (tmp_path / "whole" / "config.json").stat().st_mtime_ns
+    monkeypatch.setattr(cli, "progress", interrupt)
+    cli.main(args + ["--out", str(tmp_path / "whole")])
+    monkeypatch.undo()
+    assert (tmp_path / "whole" / "config.json").stat().st_mtime_ns == written
+    # Nor is one without its checkpoint (results are committed without them).
     (tmp_path / "whole" / "checkpoint.pkl").unlink()
     monkeypatch.setattr(cli, "progress", interrupt)  # training would report progress
     cli.main(args + ["--out", str(tmp_path / "whole")])
@@ -366,3 +395,17 @@ def test_progress_estimates_the_remaining_time_from_this_process_only(capsys):
     assert 1390 <= eta <= 1410  # 700 left at 2 s each; counting the 270 resumed ones as free would say 140 s
     cli.progress(270, 1000, time.perf_counter(), "", resumed_at=270)
     assert "eta   nans" in capsys.readouterr().err
+
+
+def test_command_line_can_set_every_field_including_the_task(tmp_path):
+    import argparse
+
+    from memoroids_lite import train as cli
+
+    flags = dict(config=None, env_kwargs=None, model=None, batching=None, segment_length=None, segment_init=None,
+                 warmup_steps=None, train_steps=None)
+    assert cli.build_config(argparse.Namespace(env="RepeatFirstEasy", set=["env=CountRecallEasy"], **flags)).env \
+        == "CountRecallEasy"
+    (tmp_path / "config.json").write_text(json.dumps({"env": "CountRecallEasy", "gamma": 0.9}))
+    config = cli.build_config(argparse.Namespace(env="RepeatFirstEasy", set=None, **flags | {"config": str(tmp_path / "config.json")}))
+    assert (config.env, config.gamma) == ("CountRecallEasy", 0.9)

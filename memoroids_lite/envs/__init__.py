@@ -84,7 +84,7 @@ def make(env_id: str, *, prev_action: bool | None = None, **env_kwargs):
     if env_kwargs and not takes_options:
         raise TypeError(
             f"{env_id} fixes its settings {settings} (as in POPGym); to change them use the base task, "
-            f"e.g. make({env_id.rstrip('EasyMediumHard')!r}, ...)."
+            f"e.g. make({next(task for task, entry in TASKS.items() if entry[0] is cls)!r}, ...)."
         )
     options = set(inspect.signature(cls.__init__).parameters) - {"self"}
     unknown = set(env_kwargs) - options

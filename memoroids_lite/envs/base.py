@@ -47,9 +47,6 @@ class POPGymTask(environment.Environment):
         """The previous-action block of the paper's pipeline: a one-hot of the action."""
         return jax.nn.one_hot(action, self.num_actions_)
 
-    @property
-    def action_encoding_size(self) -> int:
-        return self.num_actions_
 
 
 def one_hot(index, size) -> jax.Array:

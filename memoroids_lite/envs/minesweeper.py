@@ -53,10 +53,6 @@ class MineSweeper(POPGymTask):
         """POPGym's previous action is the (row, column) pair: one-hot(row) ‖ one-hot(column)."""
         return jnp.concatenate([one_hot(action // self.width, self.height), one_hot(action % self.width, self.width)])
 
-    @property
-    def action_encoding_size(self) -> int:
-        return self.height + self.width
-
     def reset_env(self, key, params):
         grid = place_mines(key, self.cells, self.num_mines)
         mines = (grid == MINE).reshape(self.height, self.width).astype(jnp.int32)

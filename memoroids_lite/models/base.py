@@ -92,7 +92,9 @@ class MemoryModel(nn.Module):
         return [layer.memoroid() for layer in self.layers if hasattr(layer, "memoroid")]
 
     def __call__(self, x, start, state=None, mode=None):
-        mode = resolve_mode(self.mode if mode is None else mode)
+        requested = self.mode if mode is None else mode
+        # "auto" is the fastest scan the layer has; a sequential RNN (the GRU) has only the serial one.
+        mode = "serial" if requested == "auto" and not isinstance(self.cell, MemoroidLayer) else resolve_mode(requested)
         self._check_inputs(x, start, state)
         state = self.initial_state() if state is None else state
         new_state = []

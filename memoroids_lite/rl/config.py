@@ -7,9 +7,11 @@ random EPISODES before training and trained for 5,000–40,000 more; here `warmu
 environment STEPS and default to budgets a 2-core CPU finishes in minutes. The paper's ratio of one episode
 per update is kept: `num_envs × rollout_length` ≈ one episode of the task per update.
 
-`for_task(env, **overrides)` adds the paper's per-task settings (γ = 0.5 and ε_end = 0.1 on Repeat Previous
-with num_decks=2, k=10; γ = 0.8 on the bandit; τ = 1/400 on MineSweeper and the bandit; 4 updates per rollout
-on Autoencode; FFM 16 × 16 on Repeat Previous).
+`for_task(env, **overrides)` adds the paper's memory sizes (`PAPER_MEMORY`: its code's LRU with 128 complex
+states, S5 with ssm_size 256 i.e. P = 128, FFM with trace 64 × context 4, linear attention with keys of 16 and an
+MLP of width 256; `TrainConfig` alone keeps the models' small defaults) and its per-task settings (γ = 0.5 and
+ε_end = 0.1 on Repeat Previous with num_decks=2, k=10; γ = 0.8 on the bandit; τ = 1/400 on MineSweeper and the
+bandit; 4 updates per rollout on Autoencode; FFM 16 × 16 on Repeat Previous).
 """
 
 from __future__ import annotations
@@ -78,8 +80,10 @@ class TrainConfig:
         if self.batching == "segment" and self.batch_size % self.segment_length:
             fail(f"batch_size ({self.batch_size}) must be divisible by segment_length ({self.segment_length}): "
                  "a segment batch is batch_size / L windows of L transitions.")
-        if self.warmup_steps < 0 or self.train_steps < 0:
-            fail("warmup_steps and train_steps must be >= 0.")
+        if self.warmup_steps < 0 or self.train_steps < 0 or self.burn_in < 0 or self.lr_warmup < 0:
+            fail("warmup_steps, train_steps, burn_in and lr_warmup must be >= 0.")
+        if not self.learning_rate > 0 or not self.max_grad_norm > 0:
+            fail(f"learning_rate and max_grad_norm must be > 0, got {self.learning_rate}, {self.max_grad_norm}.")
         if not 0 <= self.gamma <= 1 or not 0 < self.tau <= 1:
             fail(f"gamma must be in [0, 1] and tau in (0, 1], got {self.gamma}, {self.tau}.")
         if not 0 <= self.epsilon_end <= 1 or not 0 <= self.epsilon_start <= 1:
@@ -120,15 +124,21 @@ def _task(env: str) -> str:
     return env
 
 
+# The memory blocks of the paper's configs (reference/paper.md §10.6) in this package's option names; every
+# model maps 256 features to 256 (TrainConfig.features).
+PAPER_MEMORY = {"linear_attention": {"key_size": 16, "mlp_size": 256}, "lru": {"hidden": 128},
+                "s5": {"hidden": 128}, "ffm": {"trace_size": 64, "context_size": 4}, "gru": {}}
+
+
 def for_task(env: str, **overrides: Any) -> TrainConfig:
-    """A TrainConfig with the paper's per-task settings (Table H.3 and its configs), then `overrides`."""
+    """A TrainConfig with the paper's memory sizes and per-task settings (Table H.3 and its configs), then
+    `overrides` (a `model_kwargs` there replaces the paper's sizes whole)."""
     task = _task(env)
-    settings: dict[str, Any] = {"env": env}
-    if task == "RepeatPrevious":
-        settings.update(gamma=0.5, epsilon_end=0.1)
-        if env == "RepeatPreviousEasy":
-            settings["env_kwargs"] = {"num_decks": 2, "k": 10}
-        if overrides.get("model") == "ffm":
+    model = overrides.get("model", TrainConfig.model)
+    settings: dict[str, Any] = {"env": env, "model_kwargs": dict(PAPER_MEMORY.get(model, {}))}
+    if env == "RepeatPreviousEasy":  # the paper's only Repeat Previous: 2 decks, k = 10 (not POPGym's Easy)
+        settings.update(gamma=0.5, epsilon_end=0.1, env_kwargs={"num_decks": 2, "k": 10})
+        if model == "ffm":
             settings["model_kwargs"] = {"trace_size": 16, "context_size": 16}
     if task == "MultiarmedBandit":
         settings.update(gamma=0.8, tau=1 / 400)

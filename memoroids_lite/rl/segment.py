@@ -38,6 +38,8 @@ def sample(storage: Storage, key, batch_size: int, length: int, init: str = "zer
     """batch_size / length fragments of whole episodes, drawn uniformly among all stored fragments."""
     if init not in INITS:
         raise ValueError(f"unknown segment init {init!r}; choose one of {INITS}.")
+    if burn_in < 0:
+        raise ValueError(f"burn_in must be >= 0 (steps before the window), got {burn_in}.")
     count = batch_size // length
     valid = whole_episodes(storage)
     fragments = jnp.where(valid, (storage.record_length + length - 1) // length, 0)

@@ -50,7 +50,8 @@ def make_network(config: TrainConfig, num_actions: int) -> QNetwork:
 
 
 def make_optimizer(config: TrainConfig):
-    schedule = optax.linear_schedule(0.0, config.learning_rate, config.lr_warmup)
+    schedule = (optax.linear_schedule(0.0, config.learning_rate, config.lr_warmup) if config.lr_warmup
+                else optax.constant_schedule(config.learning_rate))
     return optax.chain(optax.zero_nans(), optax.clip_by_global_norm(config.max_grad_norm),
                        optax.adam(schedule, eps=1e-8))
 
