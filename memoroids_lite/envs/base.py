@@ -48,7 +48,6 @@ class POPGymTask(environment.Environment):
         return jax.nn.one_hot(action, self.num_actions_)
 
 
-
 def one_hot(index, size) -> jax.Array:
     return jax.nn.one_hot(jnp.asarray(index, jnp.int32), size, dtype=jnp.float32)
 
