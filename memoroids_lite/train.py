@@ -123,8 +123,9 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
         with open(checkpoint_path, "rb") as f:
             saved = pickle.load(f)
         state, rows, done, wall_before = saved["state"], saved["rows"], saved["chunks"], saved["wall_s"]
-        if done == train.num_chunks:
-            return rows  # finished: its config.json still names the machine that trained it
+        if done == train.num_chunks:  # finished: its config.json still names the machine that trained it, and
+            write_metrics(metrics_path, rows)  # its metrics.csv holds every row (a stale copy may have been restored)
+            return rows
         if show_progress:
             print(f"resuming {out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
     else:

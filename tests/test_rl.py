@@ -374,6 +374,9 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     cli.main(args + ["--out", str(tmp_path / "whole")])
     monkeypatch.undo()
     assert (tmp_path / "whole" / "config.json").stat().st_mtime_ns == written
+    (tmp_path / "whole" / "metrics.csv").write_text("\n".join(whole[:2]) + "\n")  # a stale copy restored
+    cli.main(args + ["--out", str(tmp_path / "whole")])
+    assert (tmp_path / "whole" / "metrics.csv").read_text().splitlines() == whole
     # Nor is one without its checkpoint (results are committed without them).
     (tmp_path / "whole" / "checkpoint.pkl").unlink()
     monkeypatch.setattr(cli, "progress", interrupt)  # training would report progress
