@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import dataclasses
 import json
 import os
@@ -177,13 +178,19 @@ def read_metrics(path) -> list[dict]:
 
 
 def write_metrics(path, rows):
+    """Write the rows as CSV; a file that already holds exactly these rows is left untouched (its mtime too)."""
     columns = ["seed", "env_steps", "updates", "eval_return", "train_return", "loss", "wall_s"]
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, columns)
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: (int(row[k]) if k in ("seed", "env_steps", "updates") else row[k]) for k in columns})
+    if os.path.exists(path):
+        with open(path, newline="") as f:
+            if f.read() == text.getvalue():
+                return
     with open(path, "w", newline="") as f:
-        writer = csv.DictWriter(f, columns)
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: (int(row[k]) if k in ("seed", "env_steps", "updates") else row[k]) for k in columns})
-
+        f.write(text.getvalue())
 
 if __name__ == "__main__":
     main()

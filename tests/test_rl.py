@@ -369,11 +369,11 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert not cli.same_config(stored | {"retired_field": 1}, config)
 
     # A finished run is not trained again, nor its config.json (which names the machine that trained it) rewritten.
-    written = (tmp_path / "whole" / "config.json").stat().st_mtime_ns
+    written = [(tmp_path / "whole" / name).stat().st_mtime_ns for name in ("config.json", "metrics.csv")]
     monkeypatch.setattr(cli, "progress", interrupt)
     cli.main(args + ["--out", str(tmp_path / "whole")])
     monkeypatch.undo()
-    assert (tmp_path / "whole" / "config.json").stat().st_mtime_ns == written
+    assert [(tmp_path / "whole" / name).stat().st_mtime_ns for name in ("config.json", "metrics.csv")] == written
     (tmp_path / "whole" / "metrics.csv").write_text("\n".join(whole[:2]) + "\n")  # a stale copy restored
     cli.main(args + ["--out", str(tmp_path / "whole")])
     assert (tmp_path / "whole" / "metrics.csv").read_text().splitlines() == whole
