@@ -178,7 +178,9 @@ def read_metrics(path) -> list[dict]:
 
 
 def write_metrics(path, rows):
-    """Write the rows as CSV; a file that already holds exactly these rows is left untouched (its mtime too)."""
+    """Write the rows as CSV; a file that already holds exactly these rows is left untouched (its mtime too).
+    The new file replaces the old one at once, so a reader (a notebook, while the run trains) never sees it half
+    written."""
     columns = ["seed", "env_steps", "updates", "eval_return", "train_return", "loss", "wall_s"]
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, columns)
@@ -189,8 +191,10 @@ def write_metrics(path, rows):
         with open(path, newline="") as f:
             if f.read() == text.getvalue():
                 return
-    with open(path, "w", newline="") as f:
+    with open(path + ".tmp", "w", newline="") as f:
         f.write(text.getvalue())
+    os.replace(path + ".tmp", path)
+
 
 if __name__ == "__main__":
     main()
