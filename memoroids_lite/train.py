@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import dataclasses
+import io
 import json
 import os
 import pickle

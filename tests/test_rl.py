@@ -368,7 +368,8 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert cli.same_config(stored, config) and not cli.same_config(stored, config.replace(paper_code_loss=True))
     assert not cli.same_config(stored | {"retired_field": 1}, config)
 
-    # A finished run is not trained again, nor its config.json (which names the machine that trained it) rewritten.
+    # A finished run is not trained again, nor are its config.json (which names the machine that trained it) and its
+    # metrics.csv rewritten (an unchanged file keeps its mtime).
     written = [(tmp_path / "whole" / name).stat().st_mtime_ns for name in ("config.json", "metrics.csv")]
     monkeypatch.setattr(cli, "progress", interrupt)
     cli.main(args + ["--out", str(tmp_path / "whole")])
