@@ -48,6 +48,21 @@ def test_tape_vs_segment(results):
     assert len(ax.lines) == 8
 
 
+def test_acting(results):
+    directory, path = results["tape-vs-segment"]
+    table = rows(path)
+    names = {"ci_lru_tape", "ci_lru_segment_10", "ci_lru_segment_10_burn_in", "ci_lru_segment_10_paper_code"}
+    assert {(r["run"], int(r["seed"]), int(r["reset_every"])) for r in table} == {
+        (name, seed, L) for name in names for seed in (0, 1) for L in experiments.acting.RESET_EVERY}
+    loaded = experiments.acting.load(path)
+    assert set(loaded) == {("RepeatPrevious", name[len("ci_lru_"):]) for name in names}
+    for by_reset in loaded.values():
+        assert all(r.shape == (2,) and np.all(np.abs(r) <= 1) for r in by_reset.values())
+        assert np.array_equal(by_reset[100], by_reset[0])  # episodes of 52 steps: a reset at step 100 never comes
+    with pytest.raises(FileNotFoundError, match=r"\['ci_lru_tape'\] have none"):
+        experiments.acting.write(str(directory / "elsewhere"), [("ci_lru_tape", None, 2)])
+
+
 def test_train_time(results):
     _, path = results["train-time"]
     table = rows(path)
@@ -81,10 +96,10 @@ def test_share_older_than_and_value_memory_length():
 
 def test_running_again_resumes_without_recomputing(results):
     directory, _ = results["tape-vs-segment"]
-    metrics = directory / "ci_lru_tape" / "metrics.csv"
-    before = (metrics.stat().st_mtime, metrics.read_text())
+    metrics, acting = directory / "ci_lru_tape" / "metrics.csv", directory / "acting.csv"
+    before = [(f.stat().st_mtime, f.read_text()) for f in (metrics, acting)]
     experiments.run("tape-vs-segment", "ci", str(directory))
-    assert (metrics.stat().st_mtime, metrics.read_text()) == before
+    assert [(f.stat().st_mtime, f.read_text()) for f in (metrics, acting)] == before
 
 
 def test_bootstrap_interval_covers_the_mean():

@@ -11,9 +11,9 @@ import pytest
 from memoroids_lite import models
 from memoroids_lite.models.base import MemoroidLayer
 from memoroids_lite.monoid import Monoid
-from memoroids_lite.rl import TrainConfig, for_task, make_train, replay, segment, tape
+from memoroids_lite.rl import TrainConfig, collect, for_task, make_train, replay, segment, tape
 from memoroids_lite.rl.loss import paper_code_next_q, per_transition, segment_loss, tape_loss, td_errors
-from memoroids_lite.rl.network import QNetwork
+from memoroids_lite.rl.network import QNetwork, initial_state
 
 N, C = 3, 40  # streams, ring capacity per stream
 
@@ -287,6 +287,40 @@ def test_training_beats_random(batching):
     metrics = jax.jit(jax.vmap(train))(jax.random.split(jax.random.PRNGKey(0), 2))
     final = np.asarray(metrics.eval_return)[:, -1]
     assert np.all(final > 0.2), final
+
+
+def naive_greedy_return(env, env_params, network, params, key, max_steps, reset_every):
+    """One greedy episode step by step, the memory reset at t = 0 and, if reset_every > 0, whenever t % L == 0;
+    the same keys as collect.evaluate with one episode."""
+    act, env_step = jax.jit(network.apply), jax.jit(env.step)
+    obs, env_state = env.reset(jax.random.split(key, 1)[0], env_params)
+    state, total = initial_state(network), 0.0
+    for t, step_key in enumerate(jax.random.split(key, max_steps)):
+        start = t == 0 or (reset_every > 0 and t % reset_every == 0)
+        q, state = act(params, obs[None], jnp.array([start]), state)
+        _, _, k_env = jax.random.split(step_key, 3)
+        obs, env_state, reward, terminated, truncated, _ = env_step(
+            jax.random.split(k_env, 1)[0], env_state, jnp.argmax(q[0]), env_params)
+        total += float(reward)
+        if terminated or truncated:
+            return total
+    return total
+
+
+@pytest.mark.parametrize("model, options", [("lru", {"hidden": 16}), ("linear_attention", {"key_size": 8})])
+def test_evaluate_resets_the_memory_every_L_steps(model, options):
+    """collect.evaluate(reset_every=L) acts as a per-step loop that restarts the memory at t = 0, L, 2L, ..."""
+    train = make_train(TrainConfig(**TINY | dict(model=model, model_kwargs=options)))
+    env, env_params, network = train.env, train.env_params, train.network
+    params = network.init(jax.random.PRNGKey(2), jnp.zeros((1, env.observation_space(env_params).shape[0])),
+                          jnp.ones(1, bool))
+    max_steps, key = int(env_params.max_steps_in_episode), jax.random.PRNGKey(5)
+    evaluated = {L: float(collect.evaluate(env, env_params, network, params, key, 1, max_steps, L)) for L in (0, 1, 4)}
+    for L, value in evaluated.items():
+        assert value == pytest.approx(naive_greedy_return(env, env_params, network, params, key, max_steps, L), abs=1e-5)
+    assert evaluated[1] != evaluated[0]  # with these parameters the memory changes the greedy actions
+    with pytest.raises(ValueError, match="reset_every must be >= 0"):
+        collect.evaluate(env, env_params, network, params, key, 1, max_steps, -1)
 
 
 def test_config_errors():

@@ -11,7 +11,8 @@ figures from DIR.
     python -m memoroids_lite.experiments tape-vs-segment --scale cpu --out DIR --only 'CountRecall*'
 
 trains only the runs whose names match the pattern, so that one experiment can be split over processes or
-machines (each writes its own DIR/<run>/); the summary files are written by a call without --only.
+machines (each writes its own DIR/<run>/); the summary files are written by a call without --only (for
+tape-vs-segment: DIR/acting.csv, every trained agent evaluated with its memory reset every L steps, acting.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import sys
 
 import numpy as np
 
-from memoroids_lite.experiments import returns, sensitivity, training
+from memoroids_lite.experiments import acting, returns, sensitivity, training
 
 EXPERIMENTS = ("returns", "tape-vs-segment", "sensitivity", "train-time")
 SCALES = ("ci", "cpu", "paper")
@@ -103,8 +104,9 @@ def run(name: str, scale: str, out: str, only: str | None = None) -> str:
             returns.main(["--out", path] + (["--quick", "--repeats", "2"] if scale == "ci" else []))
         return path
     if name == "tape-vs-segment":
-        _train_all(training.tape_vs_segment_runs(scale), out, only)
-        return os.path.join(out, "runs.json")
+        runs = training.tape_vs_segment_runs(scale)
+        _train_all(runs, out, only)
+        return os.path.join(out, "runs.json") if only else acting.write(out, runs)
     if name == "train-time":
         runs = training.train_time_runs(scale)
         _train_all(runs, out, only)

@@ -55,16 +55,25 @@ def step(env, env_params, network, params, collector: Collector, key, epsilon, s
     return collector, transition, episode_return, done
 
 
-def evaluate(env, env_params, network, params, key, episodes: int, max_steps: int):
-    """Mean undiscounted return of `episodes` greedy episodes (one per environment, run to their end)."""
+def evaluate(env, env_params, network, params, key, episodes: int, max_steps: int, reset_every: int = 0):
+    """Mean undiscounted return of `episodes` greedy episodes (one per environment, run to their end).
+
+    reset_every = L > 0 also resets the memory at steps L, 2L, ... of every episode: the agent then acts with
+    the memory a zero-initialised segment of length L gives it in training (segments start at multiples of L,
+    rl/segment.py). 0: the memory spans the whole episode, as in the paper's evaluation."""
+    if reset_every < 0:
+        raise ValueError(f"reset_every must be >= 0 (0: never reset inside an episode), got {reset_every}.")
     collector = init(env, env_params, network, key, episodes)
 
-    def body(carry, key):
+    def body(carry, step_key_and_t):
         collector, total, running = carry
-        collector, _, returns, done = step(env, env_params, network, params, collector, key, 0.0)
+        step_key, t = step_key_and_t
+        if reset_every:  # every environment began its one episode at t = 0, so t is the step of its episode
+            collector = collector._replace(start=collector.start | (t % reset_every == 0))
+        collector, _, returns, done = step(env, env_params, network, params, collector, step_key, 0.0)
         total = jnp.where(running & done, returns, total)
         return (collector, total, running & ~done), None
 
     carry = (collector, jnp.zeros(episodes), jnp.ones(episodes, bool))
-    (_, total, _), _ = jax.lax.scan(body, carry, jax.random.split(key, max_steps))
+    (_, total, _), _ = jax.lax.scan(body, carry, (jax.random.split(key, max_steps), jnp.arange(max_steps)))
     return total.mean()
