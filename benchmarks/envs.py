@@ -117,7 +117,8 @@ def time_ours(env, params, num_envs: int, steps: int, repeats: int, devices: int
 
 
 def popgym_env(env_id: str, **kwargs):
-    """The popgym task under the paper's wrapper stack (reference/envs.md §1.1), as tests/test_envs.py builds it."""
+    """The popgym task under the paper's wrapper stack (its code's `utils.load_popgym_env`), as tests/test_envs.py
+    builds it."""
     import popgym
     from popgym.wrappers import Antialias, DiscreteAction, Flatten, PreviousAction
 

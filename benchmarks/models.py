@@ -14,9 +14,10 @@ What it measures.
             it is measured, not estimated, on every backend. Next to it, `state_bytes_per_step` is the size of
             one monoid element (one GRU state), the least any method must keep per step for the backward pass.
             Before timing, the two scan modes of each memoroid are checked to give the same gradient.
-            Sizes follow the paper's code where that fits features = 64 (paper.md §10.6): FFM trace 64 x
-            context 4; LRU and S5 two layers of 128 complex states; linear attention keys of size 16; GRU 64
-            units. The paper's models are 256 wide; everything here is 64 wide.
+            Sizes follow the paper's code where that fits features = 64 (its configs, `experiments/*/*.yaml`
+            in github.com/proroklab/memory-monoids): FFM trace 64 x context 4; LRU and S5 two layers of 128
+            complex states; linear attention keys of size 16; GRU 64 units. The paper's models are 256 wide;
+            everything here is 64 wide.
   recall    How far back each model can recall with a fixed budget: `copy_with_lag` (8 tokens, tapes of 64
             steps) for lag = 1, 2, 4, 8, 16, 32, each trained from scratch with `memoroids_lite.supervised.fit`
             (features 32, the package's default sizes, 200 updates of 32 tapes, Adam 3e-3). The score is the
@@ -62,7 +63,8 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "book" / "results" / "models_cpu.csv"
 FEATURES = 64
 RESET_PROBABILITY = 0.01
-# Paper-like sizes at features = 64 (paper.md §10.6); the package's defaults are smaller (hidden 64, trace 32).
+# Paper-like sizes at features = 64 (the paper's code's configs, as in rl/config.py's PAPER_MEMORY); the package's
+# defaults are smaller (hidden 64, trace 32).
 OPTIONS = {
     "linear_attention": {"key_size": 16},
     "lru": {"hidden": 128},

@@ -1,52 +1,84 @@
-"""The book's committed result files (`book/results/`): read from the checkout, or fetched when a chapter runs alone.
+"""The book's committed result files (`book/results/`): read from the checkout, or downloaded when a chapter runs alone.
 
 A chapter shows numbers that a named command wrote (`python benchmarks/scans.py`,
-`python -m memoroids_lite.experiments ...`) instead of measuring them again while it runs. In a clone of the
-repository the file is read where that command wrote it; in Colab, where only the notebook is there, the committed
-copy is downloaded from the repository.
+`python -m memoroids_lite.experiments ...`) instead of measuring them again while it runs. Every file a chapter
+reads goes through `result_file`: in a clone of the repository it is the committed copy; in Colab, or wherever the
+package was installed from a wheel and the chapter runs on its own, it is downloaded from the repository.
 
     rows = read_csv("scans_cpu.csv")                      # [{column: text}, ...]
     path = result_file("tape_vs_segment/runs.json")      # a pathlib.Path
     write_csv("book/results/scans_cpu.csv", rows)         # what a benchmark does: one row per measurement
+
+The repository is the one `_config.yml` names (`repository: url, branch`); `REPOSITORY` and `BRANCH` repeat it
+here, because an installed package has no `_config.yml` (the tests keep the two in step). The environment
+variable `MEMOROIDS_FILES_URL` replaces the download address, for a fork or a mirror, or for a local server that
+serves a checkout: `MEMOROIDS_FILES_URL=http://127.0.0.1:8000/` downloads `<that>/book/results/<name>`.
 """
 
 from __future__ import annotations
 
 import csv
+import functools
 import json
+import os
 import pathlib
 import tempfile
+import urllib.error
 import urllib.request
 
-# Where the committed results live online; _config.yml names the same repository (tests keep them in step).
-REPOSITORY_RESULTS = "https://raw.githubusercontent.com/memoroids-book/memoroids-book/main/book/results/"
+REPOSITORY = "https://github.com/memoroids-book/memoroids-book"
+BRANCH = "main"
+FILES_URL_VARIABLE = "MEMOROIDS_FILES_URL"
 
 _CHECKOUT_RESULTS = pathlib.Path(__file__).resolve().parents[1] / "book" / "results"
+
+
+def files_url() -> str:
+    """The address the repository's files are downloaded from, ending in "/": `MEMOROIDS_FILES_URL` when set,
+    else the raw files of `REPOSITORY` at `BRANCH`."""
+    raw = REPOSITORY.replace("https://github.com/", "https://raw.githubusercontent.com/", 1)
+    return os.environ.get(FILES_URL_VARIABLE) or f"{raw}/{BRANCH}/"
 
 
 def result_file(name: str, required: bool = True) -> pathlib.Path | None:
     """The path of `book/results/<name>`: under the working directory (a chapter runs in book/, a script at the
     top of the repository), else in the checkout the package was installed from, else a downloaded copy.
 
-    `required=False` answers None for a file that is not committed (yet), e.g. a run still in progress.
+    `required=False` answers None for a file that is not committed (yet), e.g. a run still in progress; a
+    download that fails for any other reason (no network) raises either way.
     """
     for base in (pathlib.Path("results"), pathlib.Path("book") / "results", _CHECKOUT_RESULTS):
         if (base / name).is_file():
             return base / name
-    url = REPOSITORY_RESULTS + name
-    local = pathlib.Path(tempfile.mkdtemp(prefix="memoroids_results_")) / pathlib.PurePosixPath(name).name
+    return _download(f"book/results/{name}", required)
+
+
+def _download(path: str, required: bool) -> pathlib.Path | None:
+    """The repository's file `path`, downloaded once per process into a temporary folder (its path kept)."""
+    local = _download_folder() / path
+    if local.is_file():
+        return local
+    url = files_url().rstrip("/") + "/" + path
     try:
         with urllib.request.urlopen(url, timeout=60) as response:
-            local.write_bytes(response.read())
-    except OSError as error:  # URLError and HTTPError (404: not committed) are OSErrors
-        if required:
-            raise FileNotFoundError(
-                f"result file {name!r} is not in results/ or book/results/ here, nor in {_CHECKOUT_RESULTS}, nor "
-                f"downloadable from {url} ({error}); "
-                "run the command the chapter names to write it"
-            ) from error
-        return None
+            content = response.read()
+    except OSError as error:  # HTTPError and URLError are OSErrors
+        absent = getattr(error, "code", None) == 404 or isinstance(getattr(error, "reason", None), FileNotFoundError)
+        if absent and not required:
+            return None
+        why = "it is not there" if absent else "the download failed"
+        raise FileNotFoundError(
+            f"{path!r} is not in this checkout, and {why} from {url} ({error}); run the command the chapter "
+            f"names to write it, or set {FILES_URL_VARIABLE} to where the repository's files are served"
+        ) from error
+    local.parent.mkdir(parents=True, exist_ok=True)
+    local.write_bytes(content)
     return local
+
+
+@functools.cache
+def _download_folder() -> pathlib.Path:
+    return pathlib.Path(tempfile.mkdtemp(prefix="memoroids_files_"))
 
 
 def read_csv(name: str, required: bool = True) -> list[dict] | None:

@@ -22,6 +22,7 @@ import time
 
 import jax
 import numpy as np
+from tqdm import tqdm
 
 from memoroids_lite.rl.config import TrainConfig, for_task
 from memoroids_lite.rl.train import Metrics, make_train
@@ -62,17 +63,6 @@ def build_config(args) -> TrainConfig:
         raise SystemExit(str(error))
 
 
-def progress(done: int, total: int, begin: float, text: str, resumed_at: int = 0) -> None:
-    """One line of a progress bar on stderr. The remaining time is estimated from the steps done since `begin`
-    (`done - resumed_at`), so a resumed run does not count the steps an earlier process did as free."""
-    width = 30
-    filled = int(width * done / max(total, 1))
-    elapsed = time.perf_counter() - begin
-    eta = elapsed / (done - resumed_at) * (total - done) if done > resumed_at else float("nan")
-    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total} {elapsed:6.0f}s eta {eta:5.0f}s {text}",
-          end="", file=sys.stderr, flush=True)
-
-
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m memoroids_lite.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True, help="a task id, e.g. RepeatPreviousEasy")
@@ -102,6 +92,7 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
     is deterministic, so a resumed run recomputes the evaluations after its checkpoint exactly as they were.
     A finished run whose checkpoint is gone (checkpoints are not committed with results) is recognised by
     its config.json and complete metrics.csv and is not trained again.
+    `show_progress`: a tqdm bar on stderr, one step per evaluation; False writes nothing to stderr.
     Returns the metric rows (also written to out/metrics.csv)."""
     os.makedirs(out, exist_ok=True)
     described = {"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}
@@ -135,23 +126,26 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
     with open(config_path, "w") as f:
         json.dump(described, f, indent=2, sort_keys=True)
     saved_at = time.perf_counter()
-    for index in range(done, train.num_chunks):
-        state, metrics = chunk(state)
-        metrics = Metrics(*(np.asarray(m) for m in metrics))
-        wall = wall_before + time.perf_counter() - begin
-        for seed in range(seeds):
-            rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
-        if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
-            with open(checkpoint_path + ".tmp", "wb") as f:
-                pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
-            os.replace(checkpoint_path + ".tmp", checkpoint_path)
-            saved_at = time.perf_counter()
-        write_metrics(metrics_path, rows)
-        if show_progress:
-            progress(index + 1, train.num_chunks, begin,
-                     f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}", done)
-    if show_progress:
-        print(file=sys.stderr)
+    # One step of the bar per evaluation. A resumed run's bar starts where it resumed, so its rate and remaining
+    # time count only the evaluations this process computes.
+    bar = tqdm(total=train.num_chunks, initial=done, unit="eval", desc=os.path.basename(os.path.normpath(out)),
+               disable=not show_progress)
+    with bar:
+        for index in range(done, train.num_chunks):
+            state, metrics = chunk(state)
+            metrics = Metrics(*(np.asarray(m) for m in metrics))
+            wall = wall_before + time.perf_counter() - begin
+            for seed in range(seeds):
+                rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
+            if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
+                with open(checkpoint_path + ".tmp", "wb") as f:
+                    pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
+                os.replace(checkpoint_path + ".tmp", checkpoint_path)
+                saved_at = time.perf_counter()
+            write_metrics(metrics_path, rows)
+            bar.set_postfix_str(f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}",
+                                refresh=False)
+            bar.update(1)
     return rows
 
 

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
+import tqdm
 
 from memoroids_lite import models
 from memoroids_lite.models.base import MemoroidLayer
@@ -366,6 +367,14 @@ def test_no_learning_rate_warm_up_means_the_full_rate_at_once():
         assert jnp.allclose(updates["w"], 0.0 if warmup else -1e-3), warmup  # the first update (Adam: ±lr)
 
 
+class Interrupted(tqdm.tqdm):
+    """The command line's progress bar, stopping the run at its first step: right after the first evaluation
+    was checkpointed (on a finished run, which trains nothing, it never steps)."""
+
+    def update(self, n=1):
+        raise KeyboardInterrupt
+
+
 def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     from memoroids_lite import train as cli
 
@@ -379,17 +388,25 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     described = json.loads((tmp_path / "whole" / "config.json").read_text())
     assert described["config"]["features"] == 16 and described["seeds"] == 2 and "jax" in described["machine"]
 
-    calls = []
-
-    def interrupt(*a):
-        calls.append(a)
-        raise KeyboardInterrupt  # stop right after the first evaluation was checkpointed
-
-    monkeypatch.setattr(cli, "progress", interrupt)
+    monkeypatch.setattr(cli, "tqdm", Interrupted)
     with pytest.raises(KeyboardInterrupt):
         cli.main(args + ["--out", str(tmp_path / "resumed")])
-    monkeypatch.undo()
+    bars = []
+
+    class Recorded(tqdm.tqdm):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.shown = not self.disable  # (closing a bar disables it)
+            bars.append(self)
+
+    monkeypatch.setattr(cli, "tqdm", Recorded)
     cli.main(args + ["--out", str(tmp_path / "resumed")])
+    monkeypatch.undo()
+    # The resumed run's bar starts after the checkpointed evaluation, so its rate counts this process's work only.
+    (bar,) = bars
+    assert (bar.initial, bar.n, bar.total, bar.unit, bar.shown) == (1, 2, 2, "eval", True)
+    shown = str(bar)  # what the bar last showed: the count, and the last evaluation's return and loss
+    assert "2/2" in shown and " eval " in shown and " loss " in shown, shown
     resumed = (tmp_path / "resumed" / "metrics.csv").read_text().splitlines()
     strip = lambda rows: [r.rsplit(",", 1)[0] for r in rows]  # noqa: E731  (wall_s differs)
     assert strip(resumed) == strip(whole)
@@ -405,7 +422,7 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     # A finished run is not trained again, nor are its config.json (which names the machine that trained it) and its
     # metrics.csv rewritten (an unchanged file keeps its mtime).
     written = [(tmp_path / "whole" / name).stat().st_mtime_ns for name in ("config.json", "metrics.csv")]
-    monkeypatch.setattr(cli, "progress", interrupt)
+    monkeypatch.setattr(cli, "tqdm", Interrupted)
     cli.main(args + ["--out", str(tmp_path / "whole")])
     monkeypatch.undo()
     assert [(tmp_path / "whole" / name).stat().st_mtime_ns for name in ("config.json", "metrics.csv")] == written
@@ -414,7 +431,7 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
     assert (tmp_path / "whole" / "metrics.csv").read_text().splitlines() == whole
     # Nor is one without its checkpoint (results are committed without them).
     (tmp_path / "whole" / "checkpoint.pkl").unlink()
-    monkeypatch.setattr(cli, "progress", interrupt)  # training would report progress
+    monkeypatch.setattr(cli, "tqdm", Interrupted)  # training would step the progress bar
     cli.main(args + ["--out", str(tmp_path / "whole")])
     assert (tmp_path / "whole" / "metrics.csv").read_text().splitlines() == whole
     (tmp_path / "whole" / "metrics.csv").write_text("\n".join(whole[:-1]) + "\n")  # an unfinished one is
@@ -422,17 +439,21 @@ def test_command_line_writes_results_and_resumes(tmp_path, monkeypatch):
         cli.main(args + ["--out", str(tmp_path / "whole")])
 
 
-def test_progress_estimates_the_remaining_time_from_this_process_only(capsys):
-    import time
+def test_a_bar_started_at_the_resumed_position_estimates_the_remaining_time_from_this_process_only():
+    # What the resumed run's bar (initial = the evaluations checkpointed before) shows: 60 s for the 30 evaluations
+    # since resuming after 270 is 2 s each, so 700 left take 23:20; counting the 270 resumed ones as done in those
+    # 60 s would say 02:20.
+    assert "300/1000 [01:00<23:20,  2.00s/eval" in tqdm.tqdm.format_meter(300, 1000, 60.0, unit="eval", initial=270)
+    assert "270/1000 [00:00<?, ?eval/s" in tqdm.tqdm.format_meter(270, 1000, 0.0, unit="eval", initial=270)
 
+
+def test_show_progress_false_writes_nothing_to_stderr(tmp_path, capsys):
     from memoroids_lite import train as cli
 
-    begin = time.perf_counter() - 60.0  # 60 s for 30 evaluations since resuming after 270: 2 s each
-    cli.progress(300, 1000, begin, "", resumed_at=270)
-    eta = float(capsys.readouterr().err.split("eta")[1].split("s")[0])
-    assert 1390 <= eta <= 1410  # 700 left at 2 s each; counting the 270 resumed ones as free would say 140 s
-    cli.progress(270, 1000, time.perf_counter(), "", resumed_at=270)
-    assert "eta   nans" in capsys.readouterr().err
+    config = TrainConfig(**TINY, train_steps=56 * 2, eval_interval=2)  # one evaluation
+    for _ in range(2):  # trained, then found finished
+        assert len(cli.run(config, 1, str(tmp_path / "quiet"), show_progress=False)) == 1
+    assert capsys.readouterr().err == ""
 
 
 def test_command_line_can_set_every_field_including_the_task(tmp_path):

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import csv
 import os
-import sys
-import time
 
 import jax
 import numpy as np
+from tqdm import tqdm
 
 from memoroids_lite.rl import collect
 from memoroids_lite.rl.train import make_train
-from memoroids_lite.train import load_params, progress
+from memoroids_lite.train import load_params
 
 RESET_EVERY = (0, 10, 20, 50, 100)  # 0: never inside an episode
 EPISODES = 100
@@ -50,17 +49,17 @@ def write(out: str, runs, episodes: int = EPISODES) -> str:
     if missing:
         raise FileNotFoundError(f"{path} needs the trained parameters in each run's checkpoint.pkl, and {missing} "
                                 "have none (checkpoints are not committed): train those runs into this directory first.")
-    rows, begin = [], time.perf_counter()
-    for i, (name, config, seeds) in enumerate(runs):
-        params = load_params(os.path.join(out, name))
-        batching = name.split(f"{config.model}_", 1)[1]  # <env>_<model>_<batching>: tape, segment_10, ...
-        for reset_every in RESET_EVERY:
-            returns = greedy_returns(config, params, reset_every, episodes)
-            rows += [dict(run=name, env=config.env, model=config.model, batching=batching, seed=seed,
-                          reset_every=reset_every, episodes=episodes, eval_return=float(returns[seed]))
-                     for seed in range(seeds)]
-        progress(i + 1, len(runs), begin, name)
-    print(file=sys.stderr)
+    rows = []
+    with tqdm(runs, desc="acting.csv", unit="run") as bar:  # on stderr, one step per trained run
+        for name, config, seeds in bar:
+            bar.set_postfix_str(name, refresh=False)
+            params = load_params(os.path.join(out, name))
+            batching = name.split(f"{config.model}_", 1)[1]  # <env>_<model>_<batching>: tape, segment_10, ...
+            for reset_every in RESET_EVERY:
+                returns = greedy_returns(config, params, reset_every, episodes)
+                rows += [dict(run=name, env=config.env, model=config.model, batching=batching, seed=seed,
+                              reset_every=reset_every, episodes=episodes, eval_return=float(returns[seed]))
+                         for seed in range(seeds)]
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.DictWriter(f, list(rows[0]))
         writer.writeheader()

@@ -53,7 +53,9 @@ class TrainConfig:
     eval_interval: int = 10  # updates between greedy evaluations
     eval_episodes: int = 20
     scan_mode: str = "auto"
-    paper_code_loss: bool = False  # the loss as the paper's code computed it (errata 7 and 8; rl/loss.py)
+    # the loss as the paper's code computed it (rl/loss.py; errata 7 and 8 of the book's appendix
+    # *How memoroids_lite is built*)
+    paper_code_loss: bool = False
 
     def __post_init__(self):
         def fail(message):
@@ -124,8 +126,9 @@ def _task(env: str) -> str:
     return env
 
 
-# The memory blocks of the paper's configs (reference/paper.md §10.6) in this package's option names; every
-# model maps 256 features to 256 (TrainConfig.features).
+# The memory blocks of the paper's configs (the `experiments/<task>/*.yaml` files of its code,
+# github.com/proroklab/memory-monoids) in this package's option names; every model maps 256 features to 256
+# (TrainConfig.features).
 PAPER_MEMORY = {"linear_attention": {"key_size": 16, "mlp_size": 256}, "lru": {"hidden": 128},
                 "s5": {"hidden": 128}, "ffm": {"trace_size": 64, "context_size": 4}, "gru": {}}
 

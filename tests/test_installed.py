@@ -1,0 +1,221 @@
+"""The package and the book as their readers get them: a wheel installed outside the repository.
+
+A Colab reader's first cell runs `%pip install "memoroids_lite @ git+<repository>"`: pip builds a wheel from
+pyproject.toml and installs it with the declared dependencies alone, and the chapter runs with no checkout
+beside it. These tests take the same path. They build the sdist and the wheel from this checkout, install the
+wheel into a fresh virtual environment (its dependencies at the versions of the environment running the tests),
+and, from a temporary folder outside the repository, import every module, start both command lines, train for a
+few updates, and run every chapter top to bottom under nbval. A chapter downloads each file it reads through
+`memoroids_lite.results`, here from a local server that serves the committed files of this checkout (what
+`git archive HEAD` holds), as Colab downloads them from the repository: a result file that is not committed, or
+a chapter that opens a repository file any other way, fails here.
+"""
+
+import ast
+import functools
+import http.server
+import importlib.metadata
+import json
+import pathlib
+import shutil
+import subprocess
+import sys
+import tarfile
+import threading
+import time
+import zipfile
+
+import pytest
+import yaml
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+PACKAGE = "memoroids_lite"
+# What a chapter needs beside the package: the tools that run it as a test (Colab has its own kernel).
+KERNEL_TOOLS = ["pytest", "nbval", "ipykernel"]
+
+
+def checkout_modules() -> set[str]:
+    """Every module of the package in this checkout, as dotted names."""
+    return {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+        for path in (ROOT / PACKAGE).rglob("*.py")
+    }
+
+
+def run(command, cwd, env=None, timeout=900):
+    """Run `command`; on failure, fail the test with the end of its output."""
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+    assert done.returncode == 0, (
+        f"{' '.join(map(str, command))} exited {done.returncode}:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    )
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def dists(tmp_path_factory):
+    """(sdist, wheel) built from this checkout the way pip builds them: the wheel from the sdist."""
+    out = tmp_path_factory.mktemp("dist")
+    run([sys.executable, "-m", "build", "--outdir", out, ROOT], cwd=out)
+    (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
+    return sdist, wheel
+
+
+@pytest.fixture(scope="module")
+def venv(dists, tmp_path_factory):
+    """A fresh virtual environment holding the wheel and its declared dependencies, nothing else.
+
+    Dependencies are constrained to the versions of the environment running the tests, so the pinned, newest
+    and lowest CI environments each test the wheel with their own versions.
+    """
+    folder = tmp_path_factory.mktemp("venv")
+    run([sys.executable, "-m", "venv", folder / "env"], cwd=folder)
+    python = folder / "env" / "bin" / "python"
+    constraints = folder / "constraints.txt"
+    constraints.write_text("".join(
+        f"{dist.metadata['Name']}=={dist.version}\n" for dist in importlib.metadata.distributions()
+        if dist.metadata["Name"] and dist.metadata["Name"].replace("-", "_").lower() != PACKAGE
+    ))
+    run([python, "-m", "pip", "install", "-q", "-c", constraints, dists[1]], cwd=folder)
+    return python, constraints
+
+
+@pytest.fixture(scope="module")
+def outside(tmp_path_factory):
+    """A working folder outside the repository."""
+    folder = tmp_path_factory.mktemp("outside")
+    assert not folder.resolve().is_relative_to(ROOT)
+    return folder
+
+
+def test_sdist_and_wheel_hold_every_module(dists):
+    sdist, wheel = dists
+    expected = {f"{name.replace('.', '/')}.py" for name in checkout_modules()}
+    expected |= {f"{name.replace('.', '/')}/__init__.py" for name in checkout_modules()
+                 if (ROOT / name.replace(".", "/")).is_dir()}
+    expected = {name for name in expected if (ROOT / name).is_file()}
+    in_wheel = set(zipfile.ZipFile(wheel).namelist())
+    with tarfile.open(sdist) as tar:
+        in_sdist = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
+    assert not expected - in_wheel, f"the wheel lacks {sorted(expected - in_wheel)}"
+    assert not expected - in_sdist, f"the sdist lacks {sorted(expected - in_sdist)}"
+
+
+def test_only_declared_dependencies_are_installed(venv):
+    python, _ = venv
+    installed = json.loads(run([python, "-m", "pip", "list", "--format", "json"], cwd=ROOT))
+    names = {row["name"].lower().replace("_", "-") for row in installed}
+    assert PACKAGE.replace("_", "-") in names
+    assert not names & set(KERNEL_TOOLS), "the test tools must not be in the package's environment yet"
+
+
+def test_every_module_imports_outside_the_repository(venv, outside):
+    python, _ = venv
+    script = (
+        "import importlib, importlib.util, pkgutil, memoroids_lite\n"
+        "found = pkgutil.walk_packages(memoroids_lite.__path__, 'memoroids_lite.')\n"
+        "names = ['memoroids_lite'] + [m.name for m in found]\n"
+        "for name in names:  # a __main__ runs its command line: found here, started below\n"
+        "    (importlib.util.find_spec if name.endswith('__main__') else importlib.import_module)(name)\n"
+        "print(memoroids_lite.__file__)\n"
+        "print('\\n'.join(sorted(names)))\n"
+    )
+    where, *imported = run([python, "-c", script], cwd=outside).splitlines()
+    assert pathlib.Path(where).resolve().is_relative_to(python.parents[1].resolve()), f"imported {where}, not the wheel"
+    assert set(imported) == checkout_modules()
+
+
+def test_command_lines_start_and_train_outside_the_repository(venv, outside):
+    python, _ = venv
+    assert "--batching" in run([python, "-m", "memoroids_lite.train", "--help"], cwd=outside)
+    assert "tape-vs-segment" in run([python, "-m", "memoroids_lite.experiments", "--help"], cwd=outside)
+    run([python, "-m", "memoroids_lite.train", "--env", "RepeatPrevious", "--env-kwargs", '{"num_decks": 1, "k": 3}',
+         "--model", "lru", "--seeds", "1", "--warmup-steps", "500", "--train-steps", "112",
+         "--set", "features=8", 'model_kwargs={"hidden": 4}', "rollout_length=7", "num_envs=8", "batch_size=32",
+         "buffer_size=1000", "eval_interval=1", "eval_episodes=2", "--out", "tiny"], cwd=outside)
+    rows = (outside / "tiny" / "metrics.csv").read_text().splitlines()
+    assert rows[0].startswith("seed,") and len(rows) > 1, rows
+
+
+def test_readme_package_example_runs_outside_the_repository(venv, outside):
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## The package alone"):]
+    example = section[section.index("```python") + len("```python"):].split("```")[0]
+    assert "memoroids_lite" in example
+    run([venv[0], "-c", example], cwd=outside)
+
+
+# --- Every chapter, the Colab way ------------------------------------------------------------------------------
+
+
+def chapters() -> list[pathlib.Path]:
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
+    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
+
+
+@pytest.fixture(scope="module")
+def repository(tmp_path_factory):
+    """The download address of a local server that serves the committed files of this checkout."""
+    served = tmp_path_factory.mktemp("repository")
+    archive = subprocess.run(["git", "archive", "HEAD"], cwd=ROOT, capture_output=True, check=True).stdout
+    subprocess.run(["tar", "-x", "-C", served], input=archive, check=True)
+    handler = functools.partial(QuietHandler, directory=served)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def kernel(venv):
+    """The wheel's environment with the tools that run a chapter as a test added."""
+    python, constraints = venv
+    run([python, "-m", "pip", "install", "-q", "-c", constraints, *KERNEL_TOOLS], cwd=python.parent)
+    return python
+
+
+@pytest.fixture(scope="module")
+def timings():
+    """_build/chapters_fast.csv: each chapter's wall time at the fast budget, from this run (.ci/run prints it)."""
+    report = ROOT / "_build" / "chapters_fast.csv"
+    report.parent.mkdir(exist_ok=True)
+    report.write_text("chapter,seconds\n")
+    return report
+
+
+@pytest.mark.chapters
+@pytest.mark.parametrize("notebook", chapters(), ids=lambda p: p.stem)
+def test_chapter_runs_outside_the_repository(notebook, kernel, repository, timings, tmp_path):
+    """The chapter alone in an empty folder, at the fast budget, its outputs compared by nbval."""
+    shutil.copy(notebook, tmp_path)
+    shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)
+    env = {"PATH": f"{kernel.parent}:/usr/bin:/bin", "HOME": str(tmp_path), "BOOK_FAST": "1",
+           "JAX_PLATFORMS": "cpu", "MEMOROIDS_FILES_URL": repository}
+    begin = time.perf_counter()
+    run([kernel, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
+         "--nbval-sanitize-with", "nbval_sanitize.cfg", notebook.name], cwd=tmp_path, env=env, timeout=1800)
+    with open(timings, "a") as f:
+        f.write(f"{notebook.stem},{time.perf_counter() - begin:.1f}\n")
+
+
+def test_no_chapter_opens_repository_files_itself():
+    """Every file a chapter reads goes through memoroids_lite.results: no paths into the repository in code."""
+    for notebook in chapters():
+        for cell in json.loads(notebook.read_text())["cells"]:
+            if cell["cell_type"] != "code":
+                continue
+            lines = "".join(cell["source"]).splitlines()
+            # an IPython magic line (the Colab cell's %pip) becomes `pass`, at its indentation
+            source = "\n".join(line.split("%")[0] + "pass" if line.lstrip().startswith("%") else line
+                               for line in lines)
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value:
+                    text = node.value  # a word, not prose: is it a path into the repository?
+                    assert not (text.startswith(("../", "./", "book/", "results/")) or "book/results" in text), (
+                        f"{notebook.name} names the repository path {text!r}: read files with memoroids_lite.results"
+                    )
