@@ -51,11 +51,24 @@ def run(command, cwd, env=None, timeout=900):
     return done.stdout
 
 
+def clean_tree(target: pathlib.Path) -> pathlib.Path:
+    """A copy of the working tree's files that git tracks or would track (no build leftovers such as an
+    egg-info, which setuptools would reuse): what `pip install git+<repository>` clones."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for name in filter(None, listed):
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target
+
+
 @pytest.fixture(scope="module")
 def dists(tmp_path_factory):
-    """(sdist, wheel) built from this checkout the way pip builds them: the wheel from the sdist."""
+    """(sdist, wheel) built from a clean copy of this checkout the way pip builds them: the wheel from the sdist."""
     out = tmp_path_factory.mktemp("dist")
-    run([sys.executable, "-m", "build", "--outdir", out, ROOT], cwd=out)
+    tree = clean_tree(tmp_path_factory.mktemp("tree"))
+    run([sys.executable, "-m", "build", "--outdir", out, tree], cwd=out)
     (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
     return sdist, wheel
 
