@@ -17,12 +17,14 @@ import http.server
 import importlib.metadata
 import json
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import threading
 import time
+import tomllib
 import zipfile
 
 import pytest
@@ -111,6 +113,14 @@ def test_sdist_and_wheel_hold_every_module(dists):
         in_sdist = {name.split("/", 1)[1] for name in tar.getnames() if "/" in name}
     assert not expected - in_wheel, f"the wheel lacks {sorted(expected - in_wheel)}"
     assert not expected - in_sdist, f"the sdist lacks {sorted(expected - in_sdist)}"
+
+
+def test_lowest_tested_versions_are_the_declared_bounds():
+    """.ci/lowest.txt installs exactly pyproject.toml's lower bounds: the bounds are versions CI has run."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    bounds = dict(re.fullmatch(r"([\w.-]+)>=([\w.]+)", dep.replace(" ", "")).groups() for dep in declared)
+    pins = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines()]
+    assert dict(pin.split("==") for pin in pins if pin) == bounds
 
 
 def test_only_declared_dependencies_are_installed(venv):
