@@ -22,22 +22,26 @@ def max_monoid(shape=(), dtype=jnp.float32) -> Monoid:
 
 
 def affine_monoid(shape=(), dtype=jnp.float32) -> Monoid:
-    """Composition of elementwise affine maps h ↦ a·h + b, the algebra of a linear recurrence.
+    """Composition of elementwise affine maps h ↦ a·h + b, the algebra of a linear
+    recurrence.
 
-    The element (a_t, b_t) stands for the step h_t = a_t h_{t−1} + b_t. Doing (a, b) first and (a', b')
-    second gives h ↦ a'(a h + b) + b' = (a' a) h + (a' b + b'), so
+    The element (a_t, b_t) stands for the step h_t = a_t h_{t−1} + b_t. Doing (a, b)
+    first and (a', b') second gives h ↦ a'(a h + b) + b' = (a' a) h + (a' b + b'), so
 
         (a, b) • (a', b') = (a' a,  a' b + b'),      e_I = (1, 0).
 
-    It is not commutative: (a, b) • (a', b') ≠ (a', b') • (a, b) in general. LRU and S5 are this monoid
-    with complex diagonal a.
+    It is not commutative: (a, b) • (a', b') ≠ (a', b') • (a, b) in general. LRU and S5
+    are this monoid with complex diagonal a.
     """
 
     def combine(earlier, later):
         (a, b), (a2, b2) = earlier, later
         return a2 * a, a2 * b + b2
 
-    return Monoid(identity=lambda: (jnp.ones(shape, dtype), jnp.zeros(shape, dtype)), combine=combine)
+    return Monoid(
+        identity=lambda: (jnp.ones(shape, dtype), jnp.zeros(shape, dtype)),
+        combine=combine,
+    )
 
 
 def matmul_monoid(n: int, dtype=jnp.float32) -> Monoid:

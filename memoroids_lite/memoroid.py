@@ -31,7 +31,8 @@ class Memoroid(NamedTuple):
 
     monoid: the monoid over recurrent states H.
     f: x [T, ...] -> H [T, ...], each input to one monoid element, step by step.
-    g: (h [T, ...], x [T, ...]) -> y [T, ...], the readout y_t = g(h_t, x_t), step by step.
+    g: (h [T, ...], x [T, ...]) -> y [T, ...], the readout y_t = g(h_t, x_t), step by
+       step.
     """
 
     monoid: Monoid
@@ -43,7 +44,8 @@ def run(memoroid: Memoroid, x, start, state=None, *, mode: str = "auto"):
     """Run a memoroid over a tape: returns (y [T, ...], the state after the last step).
 
     x: inputs with leading time axis T; start: bool[T], True where an episode begins;
-    state: the monoid element carried in from the previous call (None: the identity e_I).
+    state: the monoid element carried in from the previous call (None: the identity
+    e_I).
     """
     elems = memoroid.f(x)
     scan_fn = scan if resolve_mode(mode) == "associative" else serial_scan

@@ -8,7 +8,8 @@ A monoid (H, •, e_I) is a set H with an associative operator • and an identi
 Associativity is what lets a scan run in parallel: the prefixes e_I • x_0 • … • x_t can be computed in
 O(log T) depth instead of T sequential steps (Blelloch, 1990).
 
-Conventions (DESIGN.md):
+Conventions (all of the package's are in the book's appendix *How memoroids_lite is built*,
+book/how_it_is_built.md):
 - an element is a pytree; a *sequence* of elements is the same pytree with a leading time axis T;
 - in `combine(a, b)`, `a` is the EARLIER element and `b` the LATER one (order matters: many monoids are
   not commutative);
@@ -30,8 +31,9 @@ class Monoid(NamedTuple):
     """A monoid (H, •, e_I).
 
     identity: () -> H, the identity element e_I (one element, no leading axis).
-    combine:  (H, H) -> H, the operator `a • b` with `a` earlier and `b` later. It must broadcast over
-              leading axes, because `jax.lax.associative_scan` calls it on whole slices of the sequence.
+    combine:  (H, H) -> H, the operator `a • b` with `a` earlier and `b` later. It must
+              broadcast over leading axes, because `jax.lax.associative_scan` calls it
+              on whole slices of the sequence.
     """
 
     identity: Callable[[], Element]
@@ -57,17 +59,20 @@ def _select(flag: jax.Array, if_true: Element, if_false: Element) -> Element:
 def resettable(monoid: Monoid, *, mirrored: bool = False) -> Monoid:
     """The resettable monoid of Theorem 4.2, for ANY monoid.
 
-    Elements are pairs (A, b): A an element of `monoid`, b a boolean flag. The identity is (e_I, False) and
+    Elements are pairs (A, b): A an element of `monoid`, b a boolean flag. The identity
+    is (e_I, False) and
 
-        (A, b) ∘ (A', b') = ((A·(1 − b') + e_I·b') • A',  b ∨ b')                                  (eq. 12)
+        (A, b) ∘ (A', b') = ((A·(1 − b') + e_I·b') • A',  b ∨ b')          (eq. 12)
 
-    i.e. when the LATER operand starts an episode (b' = 1), the earlier history A is replaced by the identity
-    before combining, so nothing flows across the boundary. Because e_I • A' = A', this is the same as the
-    simpler "drop the left operand" form ((A • A') if not b' else A', b ∨ b'); the tests and the chapter on
-    resets check that the two agree.
+    i.e. when the LATER operand starts an episode (b' = 1), the earlier history A is
+    replaced by the identity before combining, so nothing flows across the boundary.
+    Because e_I • A' = A', this is the same as the simpler "drop the left operand" form
+    ((A • A') if not b' else A', b ∨ b'); the tests and the chapter on resets check that
+    the two agree.
 
-    mirrored=True gives the operator for REVERSE scans (returns-to-go, GAE), where the flag of each element
-    says "this is the LAST step of its episode" and it is the EARLIER operand's flag that blocks the flow:
+    mirrored=True gives the operator for REVERSE scans (returns-to-go, GAE), where the
+    flag of each element says "this is the LAST step of its episode" and it is the
+    EARLIER operand's flag that blocks the flow:
 
         (A, d) ∘~ (A', d') = (A • R(A', d),  d ∨ d'),   R(X, d) = e_I if d else X.
     """
@@ -159,7 +164,7 @@ def _flags_and_initial(elems, start, initial, reverse):
 
     Returns (elems, flags, prepended): flags are the reset flags of the (mirrored) resettable monoid, and
     `initial`, when given, is attached as one extra element (before the tape, or after it when reverse=True)
-    whose output the caller drops. This is the paper's §3.4 convention for carrying a state between calls.
+    whose output the caller drops. This is how the paper's code carries a state from one call to the next.
     """
     length = _length(elems)
     start = jnp.zeros((length,), bool) if start is None else _check_start(start, length)
@@ -179,26 +184,34 @@ def _drop_initial(out, had_initial, reverse):
     return jax.tree.map(lambda x: x[:-1] if reverse else x[1:], out)
 
 
-def scan(monoid: Monoid, elems: Element, *, start=None, initial=None, reverse: bool = False) -> Element:
-    """All prefixes of a sequence under a monoid, with `jax.lax.associative_scan` (O(log T) depth).
+def scan(
+    monoid: Monoid, elems: Element, *, start=None, initial=None, reverse: bool = False
+) -> Element:
+    """All prefixes of a sequence under a monoid, with `jax.lax.associative_scan`
+    (O(log T) depth).
 
-    out[t] = elems[s] • … • elems[t]            where s is the last t' <= t with start[t']
-    out[t] = initial • elems[0] • … • elems[t]  where no start precedes t (initial=None: the identity)
+    out[t] = elems[s] • … • elems[t]           where s = the last t' <= t with start[t']
+    out[t] = initial • elems[0] • … • elems[t] where no start precedes t
+                                               (initial=None: the identity)
 
     reverse=True gives suffixes instead, episode by episode, the order of • kept:
-    out[t] = elems[t] • … • elems[e]            where e is the last step of t's episode
-    out[t] = elems[t] • … • elems[T-1] • initial  for the last episode of the tape (it may continue beyond it)
+    out[t] = elems[t] • … • elems[e]           where e is the last step of t's episode
+    out[t] = elems[t] • … • elems[T-1] • initial
+                                               for the last episode of the tape
+                                               (it may continue beyond it)
 
     Args:
       monoid: the monoid.
       elems: a pytree whose leaves share the leading time axis T.
       start: optional bool[T]; start[t] is True iff element t begins an episode.
-      initial: optional single element carried in from before the tape (after it when reverse=True).
+      initial: optional single element carried in from before the tape (after it when
+        reverse=True).
     """
     elems, flags, had_initial = _flags_and_initial(elems, start, initial, reverse)
     wrapped = resettable(monoid, mirrored=reverse)
     if reverse:
-        # associative_scan(reverse=True) hands `fn` the LATER element first; put it back on the right.
+        # associative_scan(reverse=True) hands `fn` the LATER element first; put it
+        # back on the right.
         def fn(later, earlier):
             return wrapped.combine(earlier, later)
     else:
@@ -235,10 +248,11 @@ SCAN_MODES = ("auto", "associative", "serial")
 
 
 def resolve_mode(mode: str) -> str:
-    """"auto" -> "serial" on a CPU, "associative" on a GPU or TPU.
+    """ "auto" -> "serial" on a CPU, "associative" on a GPU or TPU.
 
-    On a CPU with few cores jax.lax.scan is several times faster than jax.lax.associative_scan, which does
-    more work and has no parallel hardware to spend it on; on an accelerator the O(log T) depth wins.
+    On a CPU with few cores jax.lax.scan is several times faster than
+    jax.lax.associative_scan, which does more work and has no parallel hardware to spend
+    it on; on an accelerator the O(log T) depth wins.
     """
     if mode not in SCAN_MODES:
         raise ValueError(f"unknown scan mode {mode!r}; choose one of {SCAN_MODES}.")
@@ -307,17 +321,22 @@ def check_monoid(
     atol: float = 1e-5,
     rtol: float = 1e-5,
 ) -> dict[str, float]:
-    """Test the monoid laws on random elements; raise AssertionError, saying which law fails, if one does.
+    """Test the monoid laws on random elements; raise AssertionError, saying which law
+    fails, if one does.
 
-    sample(key) must return ONE random element. For `trials` random triples (a, b, c) it measures the laws
-    of `law_errors` (combine is called on the batch of all trials at once, which also checks that it
-    broadcasts over leading axes), compiled as one program. Returns the largest error of each law.
+    sample(key) must return ONE random element. For `trials` random triples (a, b, c) it
+    measures the laws of `law_errors` (combine is called on the batch of all trials at
+    once, which also checks that it broadcasts over leading axes), compiled as one
+    program. Returns the largest error of each law.
     """
     key = jax.random.key(0) if key is None else key
 
     @jax.jit
     def errors(key):
-        a, b, c = (jax.vmap(sample)(jax.random.split(k, trials)) for k in jax.random.split(key, 3))
+        a, b, c = (
+            jax.vmap(sample)(jax.random.split(k, trials))
+            for k in jax.random.split(key, 3)
+        )
         return law_errors(monoid, a, b, c)
 
     return assert_laws(errors(key), trials, atol, rtol)

@@ -2,6 +2,10 @@
 
     runs = load_runs("book/results/tape_vs_segment")        # {run name: metrics rows}
     learning_curves(ax, {"tape": runs["..._tape"], ...}, metric="best")
+
+Every chapter calls `use_book_style()` once, after importing pyplot: it makes the colour-blind-safe palette
+of Okabe and Ito the colour cycle, so "C0", "C1", ... (and every default colour) are its colours, and viridis
+the colormap. Figures name colours as "C0".."C6" or PALETTE["..."], never "red" or "tab:blue".
 """
 
 from __future__ import annotations
@@ -11,6 +15,40 @@ import json
 import os
 
 import numpy as np
+
+# Okabe & Ito (2008), "Color Universal Design": distinguishable with every common colour-vision deficiency.
+PALETTE = {
+    "blue": "#0072B2",
+    "orange": "#E69F00",
+    "green": "#009E73",  # bluish green
+    "vermillion": "#D55E00",
+    "purple": "#CC79A7",  # reddish purple
+    "sky": "#56B4E9",
+    "black": "#000000",
+    "yellow": "#F0E442",  # too light for lines on white: not in the cycle
+}
+# The colour cycle, "C0".."C6": blue, orange, green, vermillion, purple, sky blue, black (the order of tab10's
+# blue, orange, green, red, purple, so "C3" is still the warning colour).
+CYCLE = [PALETTE[name] for name in ("blue", "orange", "green", "vermillion", "purple", "sky", "black")]
+COLORMAP = "viridis"  # perceptually uniform and colour-blind safe; "cividis" is the alternative
+
+
+def use_book_style() -> None:
+    """Make the Okabe–Ito palette the colour cycle and viridis the default colormap (call after importing
+    pyplot, so that the inline backend's own settings are already in place)."""
+    import matplotlib as mpl
+    import matplotlib.pyplot  # noqa: F401  (activates the backend before the settings below)
+    from cycler import cycler
+
+    mpl.rcParams["axes.prop_cycle"] = cycler(color=CYCLE)
+    mpl.rcParams["image.cmap"] = COLORMAP
+
+
+def light(color, amount: float = 0.6):
+    """`color` mixed with white (amount 0: the colour, 1: white), for fills behind text and lines."""
+    from matplotlib.colors import to_rgb
+
+    return tuple(c + (1 - c) * amount for c in to_rgb(color))
 
 
 def load_runs(directory: str) -> dict[str, list[dict]]:
@@ -65,7 +103,7 @@ def cumulative_sensitivity(ax, curves: dict[str, np.ndarray], memory_length: int
     for label, s in curves.items():
         ages = np.arange(len(s)) - (len(s) - 1)
         ax.plot(ages, np.cumsum(s), label=label)
-    ax.axvline(-memory_length, color="red", linestyle="--", linewidth=1, label=f"reward memory length ({memory_length})")
+    ax.axvline(-memory_length, color="C3", linestyle="--", linewidth=1, label=f"reward memory length ({memory_length})")
     ax.set_xlabel("observation age (steps before the last)")
     ax.set_ylabel("cumulative share of sensitivity")
 

@@ -1,4 +1,5 @@
-"""Discounted returns and advantages as memoroid scans (paper Theorems D.1 and E.1, §6 of the digest).
+"""Discounted returns and advantages as memoroid scans (paper Theorems D.1 and E.1; erratum 5 of the book's
+appendix *How memoroids_lite is built*).
 
 Both rest on the discounting monoid over pairs (a, r), a running discount and a discounted sum:
 
@@ -32,7 +33,10 @@ def _discounted_scan(values, flags, discount, *, reverse, mode):
     if values.ndim == 0:
         raise ValueError("rewards must have a leading time axis T, got a scalar.")
     flags = _check_start(flags, values.shape[0])
-    elems = (jnp.broadcast_to(jnp.asarray(discount, values.dtype), values.shape), values)
+    elems = (
+        jnp.broadcast_to(jnp.asarray(discount, values.dtype), values.shape),
+        values,
+    )
     # In reverse, scan() resets on the step before each start, which is exactly "done".
     scan_fn = scan if resolve_mode(mode) == "associative" else serial_scan
     _, sums = scan_fn(discount_monoid(), elems, start=flags, reverse=reverse)
@@ -60,12 +64,16 @@ def discounted_return(rewards, start, gamma, *, mode="auto"):
 
 
 def returns_to_go(rewards, done, gamma, *, mode="auto"):
-    """G_t = r_t + γ (1 − done_t) G_{t+1}, every t in parallel: a reverse scan with the mirrored reset.
+    """G_t = r_t + γ (1 − done_t) G_{t+1}, every t in parallel: a reverse scan with the
+    mirrored reset.
 
-    done[t] is True iff step t is the last of its episode (terminated or truncated). The tape's last step
-    has nothing after it, so G_{T−1} = r_{T−1}. rewards: [T, ...]; done: bool[T].
+    done[t] is True iff step t is the last of its episode (terminated or truncated). The
+    tape's last step has nothing after it, so G_{T−1} = r_{T−1}. rewards: [T, ...];
+    done: bool[T].
     """
-    return _discounted_scan(rewards, _done_to_start(done), gamma, reverse=True, mode=mode)
+    return _discounted_scan(
+        rewards, _done_to_start(done), gamma, reverse=True, mode=mode
+    )
 
 
 def gae(rewards, values, next_values, terminated, done, gamma, lam, *, mode="auto"):
@@ -74,19 +82,30 @@ def gae(rewards, values, next_values, terminated, done, gamma, lam, *, mode="aut
         δ_t = r_t + γ (1 − terminated_t) V(s_{t+1}) − V(s_t)
         A_t = δ_t + γ λ (1 − done_t) A_{t+1}
 
-    `terminated` stops bootstrapping (the episode truly ended); `done` = terminated OR truncated stops the
-    sum of future δ (the next step belongs to another episode). A truncated step still bootstraps from
-    next_values, the value of the observation the episode was cut at. All arrays [T]; flags bool[T].
+    `terminated` stops bootstrapping (the episode truly ended); `done` = terminated OR
+    truncated stops the sum of future δ (the next step belongs to another episode). A
+    truncated step still bootstraps from next_values, the value of the observation the
+    episode was cut at. All arrays [T]; flags bool[T].
     """
     terminated = jnp.asarray(terminated)
     if terminated.dtype != jnp.bool_:
-        raise TypeError(f"terminated must be a boolean array, got dtype {terminated.dtype}.")
-    shapes = {jnp.shape(rewards), jnp.shape(values), jnp.shape(next_values), terminated.shape, jnp.shape(done)}
+        raise TypeError(
+            f"terminated must be a boolean array, got dtype {terminated.dtype}."
+        )
+    shapes = {
+        jnp.shape(rewards),
+        jnp.shape(values),
+        jnp.shape(next_values),
+        terminated.shape,
+        jnp.shape(done),
+    }
     if len(shapes) != 1:
         raise ValueError(
-            "rewards, values, next_values, terminated and done must share one shape (T,), got "
-            f"{jnp.shape(rewards)}, {jnp.shape(values)}, {jnp.shape(next_values)}, {terminated.shape}, "
-            f"{jnp.shape(done)}."
+            "rewards, values, next_values, terminated and done must share one shape "
+            f"(T,), got {jnp.shape(rewards)}, {jnp.shape(values)}, "
+            f"{jnp.shape(next_values)}, {terminated.shape}, {jnp.shape(done)}."
         )
     deltas = rewards + gamma * jnp.where(terminated, 0.0, next_values) - values
-    return _discounted_scan(deltas, _done_to_start(done), gamma * lam, reverse=True, mode=mode)
+    return _discounted_scan(
+        deltas, _done_to_start(done), gamma * lam, reverse=True, mode=mode
+    )

@@ -72,12 +72,14 @@ def mul_high(a: jax.Array, b: jax.Array) -> jax.Array:
 
 
 def deal(key, remaining: jax.Array):
-    """Deal one card from a shuffled deck, knowing only how many cards of each kind remain.
+    """Deal one card from a shuffled deck, knowing only how many cards of each kind
+    remain.
 
-    Reading a uniformly shuffled deck card by card, the next card is of kind j with probability
-    remaining[j] / Σ remaining. So drawing a uniform integer r < Σ remaining and taking the kind whose
-    cumulative count first exceeds r deals exactly the sequence a uniform shuffle of the multiset would, in
-    O(number of kinds) instead of sorting the whole deck at every reset. Returns (kind, remaining').
+    Reading a uniformly shuffled deck card by card, the next card is of kind j with
+    probability remaining[j] / Σ remaining. So drawing a uniform integer r < Σ remaining
+    and taking the kind whose cumulative count first exceeds r deals exactly the
+    sequence a uniform shuffle of the multiset would, in O(number of kinds) instead of
+    sorting the whole deck at every reset. Returns (kind, remaining').
     """
     r = uniform_below(key, jnp.maximum(jnp.sum(remaining), 1))
     kind = jnp.sum(jnp.cumsum(remaining) <= r)

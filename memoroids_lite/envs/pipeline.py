@@ -32,13 +32,14 @@ def encode_action(env, action) -> jax.Array:
 
 
 class PaperObservation(GymnaxWrapper):
-    """Append the previous action (if `prev_action`) and the first-step flag to every observation."""
+    """Append the previous action (if `prev_action`) and the first-step flag to every
+    observation."""
 
     def __init__(self, env, prev_action: bool):
         super().__init__(env)
         self.prev_action = prev_action
-        params = env.default_params
-        self.env_obs_size = int(jnp.prod(jnp.array(env.observation_space(params).shape)))
+        shape = env.observation_space(env.default_params).shape
+        self.env_obs_size = int(jnp.prod(jnp.array(shape)))
         self.action_size = encode_action(env, 0).shape[0] if prev_action else 0
         self.obs_size = self.env_obs_size + self.action_size + 2
 
@@ -50,9 +51,12 @@ class PaperObservation(GymnaxWrapper):
         return jnp.concatenate(parts)
 
     def observation_space(self, params=None):
-        inner = self._env.observation_space(self._env.default_params if params is None else params)
-        low = jnp.concatenate([jnp.broadcast_to(inner.low, (self.env_obs_size,)), jnp.zeros(self.action_size + 2)])
-        high = jnp.concatenate([jnp.broadcast_to(inner.high, (self.env_obs_size,)), jnp.ones(self.action_size + 2)])
+        inner = self._env.observation_space(
+            self._env.default_params if params is None else params
+        )
+        n, extra = self.env_obs_size, self.action_size + 2
+        low = jnp.concatenate([jnp.broadcast_to(inner.low, (n,)), jnp.zeros(extra)])
+        high = jnp.concatenate([jnp.broadcast_to(inner.high, (n,)), jnp.ones(extra)])
         return spaces.Box(low, high, (self.obs_size,), jnp.float32)
 
     @partial(jax.jit, static_argnames=("self",))
@@ -62,10 +66,14 @@ class PaperObservation(GymnaxWrapper):
 
     @partial(jax.jit, static_argnames=("self",))
     def step(self, key, state, action, params=None):
-        obs, state, reward, terminated, truncated, info = self._env.step(key, state, action, params)
+        obs, state, reward, terminated, truncated, info = self._env.step(
+            key, state, action, params
+        )
         done = terminated | truncated
         code = encode_action(self._env, action)
         null = encode_action(self._env, 0)
-        obs = self._augment(obs, jnp.where(done, null, code), done)  # after a reset: the next episode's o_0
+        # after a reset: the next episode's o_0
+        obs = self._augment(obs, jnp.where(done, null, code), done)
         final = self._augment(info["final_observation"], code, False)
-        return obs, state, reward, terminated, truncated, {**info, "final_observation": final}
+        info = {**info, "final_observation": final}
+        return obs, state, reward, terminated, truncated, info

@@ -41,7 +41,8 @@ def greedy_episode(config, params, key):
 
 
 def sensitivity(config, params, key) -> np.ndarray:
-    """S_i for i = 0 … n of one greedy episode, normalised to sum to 1 (index −1 is the last observation)."""
+    """S_i for i = 0 … n of one greedy episode, normalised to sum to 1 (index −1 is the
+    last observation)."""
     obs, actions, network = greedy_episode(config, params, key)
     start = jnp.zeros(obs.shape[0], bool).at[0].set(True)
 
@@ -84,11 +85,11 @@ def load(path: str) -> dict[tuple[str, str], np.ndarray]:
 
 
 def value_memory_length(s: np.ndarray, tolerance: float = 0.05) -> int:
-    """The fewest most-recent observations that carry all but `tolerance` of S: the smallest k with
-    share_older_than(s, k) <= tolerance.
+    """The fewest most-recent observations that carry all but `tolerance` of S: the
+    smallest k with share_older_than(s, k) <= tolerance.
 
-    An empirical value memory length (Ni et al., 2023), comparable with the reward memory length: how many
-    of the latest observations the Q-value depends on. With tolerance 0 it counts back to the oldest
-    observation with any sensitivity at all.
+    An empirical value memory length (Ni et al., 2023), comparable with the reward
+    memory length: how many of the latest observations the Q-value depends on. With
+    tolerance 0 it counts back to the oldest observation with any sensitivity at all.
     """
     return next(k for k in range(len(s) + 1) if share_older_than(s, k) <= tolerance)

@@ -20,10 +20,12 @@ from memoroids_lite.monoid import resolve_mode
 class MemoroidLayer(nn.Module):
     """One memoroid layer. Subclasses define, as the paper writes them (Definition 4.1):
 
-    monoid() -> Monoid          the monoid over recurrent states H (its identity must not need params)
+    monoid() -> Monoid          the monoid over recurrent states H (its identity must
+                                not need params)
     f(x [T, d]) -> H [T, ...]   each input to one monoid element
     g(h, x) -> y [T, d]         the readout y_t = g(h_t, x_t)
-    initial_state() -> H        the identity e_I, one element, computed from the fields alone
+    initial_state() -> H        the identity e_I, one element, computed from the fields
+                                alone
     """
 
     def memoroid(self) -> Memoroid:
@@ -34,7 +36,8 @@ class MemoroidLayer(nn.Module):
 
 
 class GatedResidual(nn.Module):
-    """The layer wrapper the paper uses around LRU and S5: x + GLU(GELU(layer(LayerNorm(x)))).
+    """The layer wrapper the paper uses around LRU and S5:
+    x + GLU(GELU(layer(LayerNorm(x)))).
 
     GLU(y) = W_1 y ⊙ σ(W_2 y). The wrapped layer's state passes through unchanged.
     """

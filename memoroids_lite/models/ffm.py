@@ -24,7 +24,8 @@ from memoroids_lite.monoid import Monoid
 
 
 class FFM(MemoroidLayer):
-    """One FFM layer on o [T, features]: `trace_size` m decay rates × `context_size` c frequencies."""
+    """One FFM layer on o [T, features]: `trace_size` m decay rates × `context_size` c
+    frequencies."""
 
     features: int = 64
     trace_size: int = 32
@@ -33,9 +34,12 @@ class FFM(MemoroidLayer):
 
     def setup(self):
         m, c = self.trace_size, self.context_size
-        # Deterministic initial time scales: decays spread over [1e-6, 0.5], periods 1 .. 1000 steps.
+        # Deterministic initial time scales: decays spread over [1e-6, 0.5], periods
+        # 1 .. 1000 steps.
         self.alpha = self.param("alpha", lambda k, s: jnp.linspace(1e-6, 0.5, m), (m,))
-        self.omega = self.param("omega", lambda k, s: 2 * jnp.pi / jnp.linspace(1, 1000, c), (c,))
+        self.omega = self.param(
+            "omega", lambda k, s: 2 * jnp.pi / jnp.linspace(1, 1000, c), (c,)
+        )
         self.pre = nn.Dense(m)
         self.pre_gate = nn.Dense(m)
         self.mix = nn.Dense(self.features)
@@ -45,7 +49,8 @@ class FFM(MemoroidLayer):
         self.out_gate = nn.Dense(self.features)
 
     def decay(self):
-        """The per-step factor exp(−|α| ⊕ iω) ∈ C^{m×c}; t steps multiply by its t-th power."""
+        """The per-step factor exp(−|α| ⊕ iω) ∈ C^{m×c}; t steps multiply by its t-th
+        power."""
         return -jnp.abs(self.alpha)[:, None] + 1j * self.omega[None, :]
 
     def monoid(self):
@@ -58,16 +63,19 @@ class FFM(MemoroidLayer):
         return Monoid(identity=self.initial_state, combine=combine)
 
     def initial_state(self):
-        return jnp.zeros((self.trace_size, self.context_size), jnp.complex64), jnp.zeros((), jnp.float32)
+        trace = jnp.zeros((self.trace_size, self.context_size), jnp.complex64)
+        return trace, jnp.zeros((), jnp.float32)
 
     def f(self, o):
         x = self.pre(o) * nn.sigmoid(self.pre_gate(o))  # [T, m]
-        X = jnp.broadcast_to(x[:, :, None], x.shape + (self.context_size,)).astype(jnp.complex64)
+        X = jnp.broadcast_to(x[:, :, None], x.shape + (self.context_size,))
+        X = X.astype(jnp.complex64)
         return X, jnp.ones(o.shape[0], jnp.float32)
 
     def g(self, state, o):
         X, _ = state
-        flat = jnp.concatenate([X.real, X.imag], axis=-1).reshape(X.shape[0], -1)  # [T, 2mc]
+        flat = jnp.concatenate([X.real, X.imag], axis=-1)
+        flat = flat.reshape(X.shape[0], -1)  # [T, 2mc]
         z = self.mlp_out(nn.leaky_relu(self.mlp_hidden(self.norm(self.mix(flat)))))
         gate = nn.sigmoid(self.out_gate(o))
         return z * gate + (1 - gate) * o

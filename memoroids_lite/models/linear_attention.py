@@ -8,10 +8,11 @@ Causal softmax-free attention keeps two running sums, of outer products of keys 
 The memoroid: the monoid is plain addition of the pair (X, x), e_I = (0, 0); f(o) = (φ(k) vᵀ, φ(k));
 g((X, x), o) = MLP(Xᵀφ(q) / xᵀφ(q) + o).
 
-Two errata are fixed here (paper §13.3, peers §2): the numerator needs Xᵀ (X is [key, value]), and the
-normaliser is the dot product xᵀφ(q) with the RUNNING SUM of keys x. The paper's code divided by
-(Σ x)(Σ φ(q)), and memax kept only the current key, not the sum; both still pass an associativity test,
-which is why every model here is also checked against a naive step-by-step reference.
+Two errata are fixed here (erratum 3 of the book's appendix *How memoroids_lite is built*, and chapter 7):
+the numerator needs Xᵀ (X is [key, value]), and the normaliser is the dot product xᵀφ(q) with the RUNNING SUM
+of keys x. The paper's code divided by (Σ x)(Σ φ(q)), and the memax library kept only the current key, not the
+sum; both still pass an associativity test, which is why every model here is also checked against a naive
+step-by-step reference.
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def phi(z):
 
 
 class LinearAttention(MemoroidLayer):
-    """One linear-attention layer on o [T, features]; keys and queries of size `key_size`."""
+    """One linear-attention layer on o [T, features]; keys and queries of size
+    `key_size`."""
 
     features: int = 64
     key_size: int = 16
@@ -44,7 +46,10 @@ class LinearAttention(MemoroidLayer):
         self.mlp_out = nn.Dense(self.features)
 
     def monoid(self):
-        return Monoid(identity=self.initial_state, combine=lambda a, b: jax.tree.map(jnp.add, a, b))
+        return Monoid(
+            identity=self.initial_state,
+            combine=lambda a, b: jax.tree.map(jnp.add, a, b),
+        )
 
     def initial_state(self):
         return jnp.zeros((self.key_size, self.features)), jnp.zeros((self.key_size,))
@@ -57,5 +62,7 @@ class LinearAttention(MemoroidLayer):
     def g(self, state, o):
         X, x = state  # [T, key, features], [T, key]
         q = phi(self.query(o))
-        attention = jnp.einsum("tkf,tk->tf", X, q) / jnp.einsum("tk,tk->t", x, q)[:, None]
+        attention = (
+            jnp.einsum("tkf,tk->tf", X, q) / jnp.einsum("tk,tk->t", x, q)[:, None]
+        )
         return self.mlp_out(nn.leaky_relu(self.mlp_hidden(attention + o)))

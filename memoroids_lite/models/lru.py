@@ -29,7 +29,8 @@ from memoroids_lite.models.base import MemoroidLayer
 
 
 def _init_nu_log(r_min, r_max):
-    """|λ|² uniform on [r_min², r_max²] (Orvieto et al., Lemma 3.2), stored as ν = log(−log|λ|)."""
+    """|λ|² uniform on [r_min², r_max²] (Orvieto et al., Lemma 3.2), stored as
+    ν = log(−log|λ|)."""
 
     def init(key, shape):
         u = jax.random.uniform(key, shape, minval=1e-4, maxval=1.0 - 1e-4)
@@ -83,12 +84,15 @@ class LRU(MemoroidLayer):
 
     def f(self, u):
         lam = self.eigenvalues()
-        gamma = jnp.sqrt(1 - jnp.abs(lam) ** 2)[:, None]  # the normalisation: unit-variance states at init
-        # γ ⊙ B u for real u: two real matrix products (promoting u to complex would make it four).
+        # the normalisation: unit-variance states at init
+        gamma = jnp.sqrt(1 - jnp.abs(lam) ** 2)[:, None]
+        # γ ⊙ B u for real u: two real matrix products (promoting u to complex would
+        # make it four).
         Bu = jax.lax.complex(u @ (gamma * self.B_re).T, u @ (gamma * self.B_im).T)
         return jnp.broadcast_to(lam, (u.shape[0], self.hidden)), Bu
 
     def g(self, state, u):
         _, h = state
-        # Re(C h) = Re(C) Re(h) − Im(C) Im(h): the two real products the readout needs, not the four of C h.
+        # Re(C h) = Re(C) Re(h) − Im(C) Im(h): the two real products the readout needs,
+        # not the four of C h.
         return h.real @ self.C_re.T - h.imag @ self.C_im.T + self.D * u

@@ -27,11 +27,13 @@ from memoroids_lite.models.base import MemoroidLayer
 
 
 def hippo_legs_eigen(n: int):
-    """Eigenvalues and eigenvectors of the normal part of the HiPPO-LegS matrix of size n.
+    """Eigenvalues and eigenvectors of the normal part of the HiPPO-LegS matrix of
+    size n.
 
-    HiPPO-LegS: A_nk = −sqrt(2n+1) sqrt(2k+1) for n > k, −(n+1) for n = k, 0 for n < k. Adding the low-rank
-    P Pᵀ with P_n = sqrt(n + 1/2) leaves S = −I/2 + (a skew-symmetric matrix), which is normal: its
-    eigenvalues are −1/2 + iω with ω from the Hermitian matrix −i·skew. Returns (Λ [n], V [n, n]).
+    HiPPO-LegS: A_nk = −sqrt(2n+1) sqrt(2k+1) for n > k, −(n+1) for n = k, 0 for n < k.
+    Adding the low-rank P Pᵀ with P_n = sqrt(n + 1/2) leaves S = −I/2 + (a
+    skew-symmetric matrix), which is normal: its eigenvalues are −1/2 + iω with ω from
+    the Hermitian matrix −i·skew. Returns (Λ [n], V [n, n]).
     """
     q = np.sqrt(2 * np.arange(n) + 1.0)
     A = np.tril(-np.outer(q, q), -1) - np.diag(np.arange(n) + 1.0)
@@ -43,7 +45,8 @@ def hippo_legs_eigen(n: int):
 
 
 class S5(MemoroidLayer):
-    """One S5 layer on inputs u [T, features] with `hidden` = P complex states (N = 2P for HiPPO)."""
+    """One S5 layer on inputs u [T, features] with `hidden` = P complex states (N = 2P
+    for HiPPO)."""
 
     features: int = 64
     hidden: int = 64
@@ -63,16 +66,24 @@ class S5(MemoroidLayer):
 
             return init
 
-        self.log_neg_re = self.param("log_neg_re", lambda k, s: jnp.log(-lam.real).astype(jnp.float32), (p,))
-        self.im = self.param("im", lambda k, s: jnp.asarray(lam.imag, jnp.float32), (p,))
-        # B and C are drawn real (lecun normal) in the HiPPO basis of size N = 2P, then projected on the kept
-        # eigenvectors; each is stored as a stack (real part, imaginary part): B [2, P, d], C [2, d, P].
-        self.B = self.param("B", complex_init(lambda B: Vinv @ B), (2 * p, d))  # B̃ = V⁻¹B
+        self.log_neg_re = self.param(
+            "log_neg_re", lambda k, s: jnp.log(-lam.real).astype(jnp.float32), (p,)
+        )
+        self.im = self.param(
+            "im", lambda k, s: jnp.asarray(lam.imag, jnp.float32), (p,)
+        )
+        # B and C are drawn real (lecun normal) in the HiPPO basis of size N = 2P, then
+        # projected on the kept eigenvectors; each is stored as a stack (real part,
+        # imaginary part): B [2, P, d], C [2, d, P].
+        # B̃ = V⁻¹B
+        self.B = self.param("B", complex_init(lambda B: Vinv @ B), (2 * p, d))
         self.C = self.param("C", complex_init(lambda C: C @ V), (d, 2 * p))  # C̃ = CV
         self.D = self.param("D", nn.initializers.normal(1.0), (d,))
         self.log_step = self.param(
             "log_step",
-            lambda k, s: jax.random.uniform(k, s, minval=np.log(self.dt_min), maxval=np.log(self.dt_max)),
+            lambda k, s: jax.random.uniform(
+                k, s, minval=np.log(self.dt_min), maxval=np.log(self.dt_max)
+            ),
             (p,),
         )
 
@@ -91,11 +102,13 @@ class S5(MemoroidLayer):
 
     def f(self, u):
         lam_bar, B_bar = self.discretise()
-        # B̄ u for real u: two real matrix products (promoting u to complex would make it four).
+        # B̄ u for real u: two real matrix products (promoting u to complex would make
+        # it four).
         Bu = jax.lax.complex(u @ B_bar.real.T, u @ B_bar.imag.T)
         return jnp.broadcast_to(lam_bar, (u.shape[0], self.hidden)), Bu
 
     def g(self, state, u):
         _, x = state
-        # 2 Re(C̃ x) = 2 (Re C̃ Re x − Im C̃ Im x): two real products, not the four of C̃ x.
+        # 2 Re(C̃ x) = 2 (Re C̃ Re x − Im C̃ Im x): two real products, not the four
+        # of C̃ x.
         return 2 * (x.real @ self.C[0].T - x.imag @ self.C[1].T) + self.D * u

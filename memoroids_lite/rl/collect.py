@@ -31,8 +31,18 @@ def init(env, env_params, network, key, num_envs: int) -> Collector:
     return Collector(obs, env_state, memory, jnp.ones(num_envs, bool), jnp.zeros(num_envs))
 
 
-def step(env, env_params, network, params, collector: Collector, key, epsilon, store_memory: bool = False):
-    """One ε-greedy step of every environment: returns (collector', transition, finished_returns, finished)."""
+def step(
+    env,
+    env_params,
+    network,
+    params,
+    collector: Collector,
+    key,
+    epsilon,
+    store_memory: bool = False,
+):
+    """One ε-greedy step of every environment: returns (collector', transition,
+    finished_returns, finished)."""
     k_explore, k_action, k_env = jax.random.split(key, 3)
     n = collector.obs.shape[0]
     q, memory = jax.vmap(network.apply, in_axes=(None, 0, 0, 0))(
@@ -41,17 +51,24 @@ def step(env, env_params, network, params, collector: Collector, key, epsilon, s
     greedy = jnp.argmax(q[:, 0], axis=-1)
     random = jax.random.randint(k_action, (n,), 0, env.num_actions)
     action = jnp.where(jax.random.uniform(k_explore, (n,)) < epsilon, random, greedy)
-    obs, env_state, reward, terminated, truncated, info = jax.vmap(env.step, in_axes=(0, 0, 0, None))(
+    env_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
+    obs, env_state, reward, terminated, truncated, info = env_step(
         jax.random.split(k_env, n), collector.env_state, action, env_params
     )
     transition = Transition(
-        obs=collector.obs, action=action, reward=reward, terminated=terminated, truncated=truncated,
-        start=collector.start, final_obs=info["final_observation"],
+        obs=collector.obs,
+        action=action,
+        reward=reward,
+        terminated=terminated,
+        truncated=truncated,
+        start=collector.start,
+        final_obs=info["final_observation"],
         memory=collector.memory if store_memory else (),
     )
     done = terminated | truncated
     episode_return = collector.episode_return + reward
-    collector = Collector(obs, env_state, memory, done, jnp.where(done, 0.0, episode_return))
+    ongoing = jnp.where(done, 0.0, episode_return)
+    collector = Collector(obs, env_state, memory, done, ongoing)
     return collector, transition, episode_return, done
 
 

@@ -11,7 +11,8 @@ Because s'_t is read off the same pass as s_t, the target's memory includes the 
 observation o_0. Tape and segment batching differ only in the mask: a tape's mask is False only on its
 bootstrap slots; a segment's also on its padding.
 
-`paper_code=True` computes the loss as the paper's code did, to measure what its errors change:
+`paper_code=True` computes the loss as the paper's code did, to measure what its errors change (numbered as
+in the book's appendix *How memoroids_lite is built*, book/how_it_is_built.md):
 - erratum 7: s'_t from a second pass over the next observations with the start flags of o_t, so s'_t is
   built from o_1 … o_{t+1} and never holds o_0 (both batchings);
 - erratum 8: for segments, the Huber of the masked mean |δ| over the batch, not the mean of the Huber.
@@ -40,8 +41,10 @@ def td_errors(q_online, q_online_next, q_target_next, batch: Batch, gamma):
 
 
 def per_transition(q_online, q_target, batch: Batch, gamma):
-    """Huber TD errors of every slot but the last, s'_t read off the same pass (slot t + 1): [T − 1]."""
-    return optax.huber_loss(td_errors(q_online, q_online[1:], q_target[1:], batch, gamma), delta=1.0)
+    """Huber TD errors of every slot but the last, s'_t read off the same pass
+    (slot t + 1): [T − 1]."""
+    delta = td_errors(q_online, q_online[1:], q_target[1:], batch, gamma)
+    return optax.huber_loss(delta, delta=1.0)
 
 
 def paper_code_next_q(network, params, sequence: Batch):
@@ -57,14 +60,21 @@ def masked_mean(losses, mask):
 
 
 def tape_loss(params, target_params, network, batch: Batch, gamma, paper_code=False):
-    """The tape: one sequence, one pass per network, no time dimension beyond the tape itself."""
+    """The tape: one sequence, one pass per network, no time dimension beyond the tape
+    itself."""
     q_online, _ = network.apply(params, batch.obs, batch.start)
     if paper_code:
-        delta = td_errors(q_online, paper_code_next_q(network, params, batch),
-                          paper_code_next_q(network, target_params, batch), batch, gamma)
+        delta = td_errors(
+            q_online,
+            paper_code_next_q(network, params, batch),
+            paper_code_next_q(network, target_params, batch),
+            batch,
+            gamma,
+        )
         return masked_mean(optax.huber_loss(delta, delta=1.0), batch.mask[:-1])
     q_target, _ = network.apply(target_params, batch.obs, batch.start)
-    return masked_mean(per_transition(q_online, q_target, batch, gamma), batch.mask[:-1])
+    losses = per_transition(q_online, q_target, batch, gamma)
+    return masked_mean(losses, batch.mask[:-1])
 
 
 def _window_q(network, params, window: Batch, burn_in: Batch, memory, init):

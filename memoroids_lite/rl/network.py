@@ -31,17 +31,20 @@ def _small_uniform(key, shape, dtype=jnp.float32):
 
 
 class QNetwork(nn.Module):
-    """Q-values over one tape: `q, state = net.apply(params, obs [T, d], start bool[T], state)`."""
+    """Q-values over one tape:
+    `q, state = net.apply(params, obs [T, d], start bool[T], state)`."""
 
     num_actions: int
     model: str = "lru"
     features: int = 256
-    model_options: tuple = ()  # (("hidden", 128), ...): hashable, so the module stays a static jit argument
+    # (("hidden", 128), ...): hashable, so the module stays a static jit argument
+    model_options: tuple = ()
     mode: str = "auto"
 
     def setup(self):
         self.encoder = Block(self.features)
-        self.memory = make(self.model, self.features, mode=self.mode, **dict(self.model_options))
+        options = dict(self.model_options)
+        self.memory = make(self.model, self.features, mode=self.mode, **options)
         self.hidden = [Block(self.features), Block(self.features)]
         self.value = nn.Dense(1, kernel_init=_small_uniform)
         self.advantage = nn.Dense(self.num_actions, kernel_init=_small_uniform)

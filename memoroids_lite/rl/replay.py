@@ -73,14 +73,16 @@ def capacity(storage: Storage) -> int:
 
 
 def add(storage: Storage, t: Transition) -> Storage:
-    """Write one step of every stream; append a record for each episode that ended at this step."""
+    """Write one step of every stream; append a record for each episode that ended at
+    this step."""
     c = capacity(storage)
     slot = storage.written % c
 
     def write(ring, value):
         return ring.at[:, slot].set(value)
 
-    # Streams whose observation starts an episode begin a new one here (the first step of a stream too).
+    # Streams whose observation starts an episode begin a new one here (the first step
+    # of a stream too).
     episode_begin = jnp.where(t.start, storage.written, storage.episode_begin)
     done = t.terminated | t.truncated
     num_records = storage.record_stream.shape[0]
@@ -101,7 +103,9 @@ def add(storage: Storage, t: Transition) -> Storage:
         episode_begin=episode_begin,
         record_stream=append(storage.record_stream, jnp.arange(done.shape[0])),
         record_begin=append(storage.record_begin, episode_begin),
-        record_length=append(storage.record_length, storage.written + 1 - episode_begin),
+        record_length=append(
+            storage.record_length, storage.written + 1 - episode_begin
+        ),
         record_truncated=append(storage.record_truncated, t.truncated & ~t.terminated),
         record_final_obs=append(storage.record_final_obs, t.final_obs),
         records_written=storage.records_written + jnp.sum(done),
@@ -109,8 +113,10 @@ def add(storage: Storage, t: Transition) -> Storage:
 
 
 def whole_episodes(storage: Storage) -> jax.Array:
-    """bool[E]: records that hold an episode whose first transition has not been overwritten."""
-    return (storage.record_length > 0) & (storage.written - storage.record_begin <= capacity(storage))
+    """bool[E]: records that hold an episode whose first transition has not been
+    overwritten."""
+    age = storage.written - storage.record_begin
+    return (storage.record_length > 0) & (age <= capacity(storage))
 
 
 class Batch(NamedTuple):

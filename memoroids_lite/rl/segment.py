@@ -34,31 +34,51 @@ class Segments(NamedTuple):
     memory: object  # the state each burn-in (or window, for "stored") starts from; () for "zero"
 
 
-def sample(storage: Storage, key, batch_size: int, length: int, init: str = "zero", burn_in: int = 0) -> Segments:
-    """batch_size / length fragments of whole episodes, drawn uniformly among all stored fragments."""
+def sample(
+    storage: Storage,
+    key,
+    batch_size: int,
+    length: int,
+    init: str = "zero",
+    burn_in: int = 0,
+) -> Segments:
+    """batch_size / length fragments of whole episodes, drawn uniformly among all stored
+    fragments."""
     if init not in INITS:
         raise ValueError(f"unknown segment init {init!r}; choose one of {INITS}.")
     if burn_in < 0:
-        raise ValueError(f"burn_in must be >= 0 (steps before the window), got {burn_in}.")
+        raise ValueError(
+            f"burn_in must be >= 0 (steps before the window), got {burn_in}."
+        )
     count = batch_size // length
     valid = whole_episodes(storage)
     fragments = jnp.where(valid, (storage.record_length + length - 1) // length, 0)
     k_record, k_fragment = jax.random.split(key)
-    record = jax.random.choice(k_record, valid.shape[0], (count,), p=fragments / jnp.maximum(fragments.sum(), 1))
-    first = length * jax.random.randint(k_fragment, (count,), 0, jnp.maximum(fragments[record], 1))
+    p = fragments / jnp.maximum(fragments.sum(), 1)
+    record = jax.random.choice(k_record, valid.shape[0], (count,), p=p)
+    most = jnp.maximum(fragments[record], 1)
+    first = length * jax.random.randint(k_fragment, (count,), 0, most)
     stream, begin = storage.record_stream[record], storage.record_begin[record]
     n, truncated_end = storage.record_length[record], storage.record_truncated[record]
 
     def window(offsets):
         shape = offsets.shape
         bcast = lambda x: jnp.broadcast_to(x[:, None], shape)  # noqa: E731
-        return gather(storage, bcast(stream), bcast(begin) + offsets, bcast(record), offsets, bcast(n),
-                      bcast(truncated_end))
+        return gather(
+            storage,
+            bcast(stream),
+            bcast(begin) + offsets,
+            bcast(record),
+            offsets,
+            bcast(n),
+            bcast(truncated_end),
+        )
 
     batch = window(first[:, None] + jnp.arange(length + 1)[None, :])
     batch = batch._replace(mask=batch.mask & (jnp.arange(length + 1) < length)[None, :])
-    # Burn-in: the `burn_in` steps just before the window. Steps before the episode began are zero slots
-    # (mask False); the episode's first step, if among them, resets the memory by its start flag.
+    # Burn-in: the `burn_in` steps just before the window. Steps before the episode
+    # began are zero slots (mask False); the episode's first step, if among them, resets
+    # the memory by its start flag.
     steps_back = burn_in if init == "burn_in" else 0
     replay = window(first[:, None] - steps_back + jnp.arange(steps_back)[None, :])
     if init == "zero":

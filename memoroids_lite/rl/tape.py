@@ -25,19 +25,29 @@ __all__ = ["add", "init", "sample"]
 
 
 def sample(storage: Storage, key, batch_size: int) -> Batch:
-    """A tape of batch_size + 1 slots (leading axis) made of uniformly drawn whole episodes."""
+    """A tape of batch_size + 1 slots (leading axis) made of uniformly drawn whole
+    episodes."""
     valid = whole_episodes(storage)
-    records = jax.random.choice(key, valid.shape[0], (batch_size + 1,), p=valid / jnp.maximum(valid.sum(), 1))
+    p = valid / jnp.maximum(valid.sum(), 1)
+    records = jax.random.choice(key, valid.shape[0], (batch_size + 1,), p=p)
     length = storage.record_length[records]
     truncated_end = storage.record_truncated[records]
-    slots = length + truncated_end  # an extra slot for the final observation of a truncated episode
+    # an extra slot for the final observation of a truncated episode
+    slots = length + truncated_end
     ends = jnp.cumsum(slots)
     j = jnp.arange(batch_size + 1)
-    k = jnp.searchsorted(ends, j, side="right")  # the sampled episode that slot j falls in
+    # the sampled episode that slot j falls in
+    k = jnp.searchsorted(ends, j, side="right")
     offset = j - (ends[k] - slots[k])
     record = records[k]
     batch = gather(
-        storage, storage.record_stream[record], storage.record_begin[record] + offset, record, offset,
-        length[k], truncated_end[k],
+        storage,
+        storage.record_stream[record],
+        storage.record_begin[record] + offset,
+        record,
+        offset,
+        length[k],
+        truncated_end[k],
     )
-    return batch._replace(mask=batch.mask & (j < batch_size))  # the last slot only bootstraps
+    # the last slot only bootstraps
+    return batch._replace(mask=batch.mask & (j < batch_size))

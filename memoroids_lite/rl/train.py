@@ -69,66 +69,120 @@ def make_train(config: TrainConfig):
         def body(carry, key):
             state, returns, finished = carry
             collector, transition, episode_return, done = collect.step(
-                env, env_params, network, state.params, state.collector, key, epsilon, store_memory
+                env,
+                env_params,
+                network,
+                state.params,
+                state.collector,
+                key,
+                epsilon,
+                store_memory,
             )
             storage = replay.add(state.storage, transition)
-            carry = (state._replace(storage=storage, collector=collector),
-                     returns + jnp.sum(jnp.where(done, episode_return, 0.0)), finished + jnp.sum(done))
+            carry = (
+                state._replace(storage=storage, collector=collector),
+                returns + jnp.sum(jnp.where(done, episode_return, 0.0)),
+                finished + jnp.sum(done),
+            )
             return carry, None
 
         key, sub = jax.random.split(state.key)
-        (state, returns, finished), _ = jax.lax.scan(body, (state, 0.0, 0), jax.random.split(sub, steps))
+        (state, returns, finished), _ = jax.lax.scan(
+            body, (state, 0.0, 0), jax.random.split(sub, steps)
+        )
         return state._replace(key=key), returns, finished
 
     def loss_fn(params, target_params, key, storage):
         if config.batching == "tape":
             batch = tape.sample(storage, key, config.batch_size)
-            return tape_loss(params, target_params, network, batch, config.gamma, config.paper_code_loss)
-        segments = segment.sample(storage, key, config.batch_size, config.segment_length, config.segment_init, burn_in)
-        return segment_loss(params, target_params, network, segments, config.gamma, config.segment_init,
-                            config.paper_code_loss)
+            return tape_loss(
+                params, target_params, network, batch, config.gamma, config.paper_code_loss
+            )
+        segments = segment.sample(
+            storage,
+            key,
+            config.batch_size,
+            config.segment_length,
+            config.segment_init,
+            burn_in,
+        )
+        return segment_loss(
+            params,
+            target_params,
+            network,
+            segments,
+            config.gamma,
+            config.segment_init,
+            config.paper_code_loss,
+        )
 
     def update(state: TrainState, _):
         key, sub = jax.random.split(state.key)
-        loss, grads = jax.value_and_grad(loss_fn)(state.params, state.target_params, sub, state.storage)
+        loss, grads = jax.value_and_grad(loss_fn)(
+            state.params, state.target_params, sub, state.storage
+        )
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         target_params = optax.incremental_update(params, state.target_params, config.tau)
-        return state._replace(params=params, target_params=target_params, opt_state=opt_state, key=key), loss
+        state = state._replace(
+            params=params, target_params=target_params, opt_state=opt_state, key=key
+        )
+        return state, loss
 
     def iteration(state: TrainState, _):
         progress = jnp.minimum(state.iteration / iterations, 1.0)
-        epsilon = config.epsilon_start + (config.epsilon_end - config.epsilon_start) * progress
+        span = config.epsilon_end - config.epsilon_start
+        epsilon = config.epsilon_start + span * progress
         state, returns, finished = collect_steps(state, config.rollout_length, epsilon)
         state, losses = jax.lax.scan(update, state, None, config.updates_per_rollout)
-        return state._replace(iteration=state.iteration + 1), (returns, finished, losses.mean())
+        state = state._replace(iteration=state.iteration + 1)
+        return state, (returns, finished, losses.mean())
 
     def init(key) -> TrainState:
         k_params, k_env, k_state = jax.random.split(key, 3)
         obs, _ = env.reset(k_env, env_params)
         params = network.init(k_params, obs[None], jnp.ones(1, bool))
         storage = replay.init(
-            config.buffer_size // config.num_envs, config.num_envs, obs.shape[0],
-            max(config.buffer_size // 8, 4 * config.num_envs), initial_state(network) if store_memory else (),
+            config.buffer_size // config.num_envs,
+            config.num_envs,
+            obs.shape[0],
+            max(config.buffer_size // 8, 4 * config.num_envs),
+            initial_state(network) if store_memory else (),
         )
         collector = collect.init(env, env_params, network, k_env, config.num_envs)
-        state = TrainState(params, params, optimizer.init(params), storage, collector, k_state, jnp.int32(0))
-        state, _, _ = collect_steps(state, config.warmup_steps // config.num_envs, 1.0)  # random actions
+        state = TrainState(
+            params,
+            params,
+            optimizer.init(params),
+            storage,
+            collector,
+            k_state,
+            jnp.int32(0),
+        )
+        # random actions
+        state, _, _ = collect_steps(state, config.warmup_steps // config.num_envs, 1.0)
         return state
 
     def evaluate(state: TrainState):
         key, sub = jax.random.split(state.key)
-        eval_return = collect.evaluate(env, env_params, network, state.params, sub, config.eval_episodes, max_steps)
+        eval_return = collect.evaluate(
+            env, env_params, network, state.params, sub, config.eval_episodes, max_steps
+        )
         return state._replace(key=key), eval_return
 
     def chunk(state: TrainState):
-        state, (returns, finished, losses) = jax.lax.scan(iteration, state, None, config.eval_interval)
+        state, (returns, finished, losses) = jax.lax.scan(
+            iteration, state, None, config.eval_interval
+        )
         state, eval_return = evaluate(state)
+        warmup = config.warmup_steps // config.num_envs
+        env_steps = (warmup + state.iteration * config.rollout_length) * config.num_envs
+        mean_return = returns.sum() / jnp.maximum(finished.sum(), 1)
         metrics = Metrics(
-            env_steps=(config.warmup_steps // config.num_envs + state.iteration * config.rollout_length) * config.num_envs,
+            env_steps=env_steps,
             updates=state.iteration * config.updates_per_rollout,
             eval_return=eval_return,
-            train_return=jnp.where(finished.sum() > 0, returns.sum() / jnp.maximum(finished.sum(), 1), jnp.nan),
+            train_return=jnp.where(finished.sum() > 0, mean_return, jnp.nan),
             loss=losses.mean(),
         )
         return state, metrics
@@ -136,7 +190,9 @@ def make_train(config: TrainConfig):
     num_chunks = max(iterations // config.eval_interval, 1)
 
     def train(key) -> Metrics:
-        _, metrics = jax.lax.scan(lambda state, _: chunk(state), init(key), None, num_chunks)
+        _, metrics = jax.lax.scan(
+            lambda state, _: chunk(state), init(key), None, num_chunks
+        )
         return metrics
 
     # The pieces, for the command line (progress, checkpoints) and for benchmarks/train.py (timing each part).
