@@ -8,10 +8,10 @@ and, from a temporary folder outside the repository, import every module, start 
 few updates, and run every chapter top to bottom under nbval. A chapter downloads each file it reads through
 `memoroids_lite.results`, here from a local server that serves the committed files of this checkout (what
 `git archive HEAD` holds), as Colab downloads them from the repository: a result file that is not committed, or
-a chapter that opens a repository file any other way, fails here.
+a chapter that opens a repository file any other way, fails here (test_notebooks.py also forbids repository
+paths in chapter code).
 """
 
-import ast
 import functools
 import http.server
 import importlib.metadata
@@ -28,7 +28,7 @@ import tomllib
 import zipfile
 
 import pytest
-import yaml
+from test_notebooks import NOTEBOOKS  # every chapter in _toc.yml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = "memoroids_lite"
@@ -170,12 +170,6 @@ def test_readme_package_example_runs_outside_the_repository(venv, outside):
 # --- Every chapter, the Colab way ------------------------------------------------------------------------------
 
 
-def chapters() -> list[pathlib.Path]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for part in toc["parts"] for chapter in part["chapters"]]
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").exists()]
-
-
 @pytest.fixture(scope="module")
 def repository(tmp_path_factory):
     """The download address of a local server that serves the committed files of this checkout."""
@@ -212,7 +206,7 @@ def timings():
 
 
 @pytest.mark.chapters
-@pytest.mark.parametrize("notebook", chapters(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
 def test_chapter_runs_outside_the_repository(notebook, kernel, repository, timings, tmp_path):
     """The chapter alone in an empty folder, at the fast budget, its outputs compared by nbval."""
     shutil.copy(notebook, tmp_path)
@@ -224,21 +218,3 @@ def test_chapter_runs_outside_the_repository(notebook, kernel, repository, timin
          "--nbval-sanitize-with", "nbval_sanitize.cfg", notebook.name], cwd=tmp_path, env=env, timeout=1800)
     with open(timings, "a") as f:
         f.write(f"{notebook.stem},{time.perf_counter() - begin:.1f}\n")
-
-
-def test_no_chapter_opens_repository_files_itself():
-    """Every file a chapter reads goes through memoroids_lite.results: no paths into the repository in code."""
-    for notebook in chapters():
-        for cell in json.loads(notebook.read_text())["cells"]:
-            if cell["cell_type"] != "code":
-                continue
-            lines = "".join(cell["source"]).splitlines()
-            # an IPython magic line (the Colab cell's %pip) becomes `pass`, at its indentation
-            source = "\n".join(line.split("%")[0] + "pass" if line.lstrip().startswith("%") else line
-                               for line in lines)
-            for node in ast.walk(ast.parse(source)):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value:
-                    text = node.value  # a word, not prose: is it a path into the repository?
-                    assert not (text.startswith(("../", "./", "book/", "results/")) or "book/results" in text), (
-                        f"{notebook.name} names the repository path {text!r}: read files with memoroids_lite.results"
-                    )

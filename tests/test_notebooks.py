@@ -278,3 +278,19 @@ def test_figures_use_the_book_palette(path):
         for match in NAMED_COLOUR.finditer(source):
             raise AssertionError(f"{path.name}: {match.group(0)!r}; use the palette (\"C0\"..\"C6\") instead")
         assert "plt.cm.tab" not in source and "cmap=\"jet\"" not in source, f"{path.name}: a non-palette colormap"
+
+
+def test_no_chapter_opens_repository_files_itself():
+    """Every file a chapter reads goes through memoroids_lite.results: no paths into the repository in code."""
+    for notebook in NOTEBOOKS:
+        for cell in code_cells(notebook):
+            lines = "".join(cell["source"]).splitlines()
+            # an IPython magic line (the Colab cell's %pip) becomes `pass`, at its indentation
+            source = "\n".join(line.split("%")[0] + "pass" if line.lstrip().startswith("%") else line
+                               for line in lines)
+            for node in ast.walk(ast.parse(source)):
+                if isinstance(node, ast.Constant) and isinstance(node.value, str) and " " not in node.value:
+                    text = node.value  # a word, not prose: is it a path into the repository?
+                    assert not (text.startswith(("../", "./", "book/", "results/")) or "book/results" in text), (
+                        f"{notebook.name} names the repository path {text!r}: read files with memoroids_lite.results"
+                    )
