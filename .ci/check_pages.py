@@ -318,12 +318,17 @@ def set_width(drv, width: int) -> None:
 
 
 def screenshot(drv, path: Path, width: int, height: int) -> None:
+    """The page from the top, up to SCREENSHOT_MAX_HEIGHT: the window is made that tall for the shot (Chrome's
+    captureBeyondViewport lays the page out again, which shifted the sticky sidebars), then put back."""
     import base64
     h = max(HEIGHT, min(height, SCREENSHOT_MAX_HEIGHT))
-    shot = drv.execute_cdp_cmd("Page.captureScreenshot", {
-        "format": "png", "captureBeyondViewport": True, "fromSurface": True,
-        "clip": {"x": 0, "y": 0, "width": width, "height": h, "scale": 1}})
+    drv.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                        {"width": width, "height": h, "deviceScaleFactor": 1, "mobile": False})
+    drv.execute_script("window.scrollTo(0, 0)")
+    time.sleep(0.5)  # let the resized page paint
+    shot = drv.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
     path.write_bytes(base64.b64decode(shot["data"]))
+    set_width(drv, width)
 
 
 def drain_requests(drv) -> tuple[list[str], list[tuple[str, str]]]:

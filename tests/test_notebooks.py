@@ -115,6 +115,13 @@ def test_readme_badges_follow_the_config():
     assert len(badges) == len(NOTEBOOKS), "one Colab badge per chapter notebook"
 
 
+def test_readme_links_the_published_book():
+    """GitHub Pages publishes the repository <owner>/<name> at https://<owner>.github.io/<name>/."""
+    owner, name = REPO_URL.removeprefix("https://github.com/").split("/")
+    sites = re.findall(r"https://[\w.-]+\.github\.io/[^\s>)]*", (ROOT / "README.md").read_text())
+    assert sites == [f"https://{owner.lower()}.github.io/{name}/"], f"README links {sites}"
+
+
 # --- What the reader sees ---------------------------------------------------------------------------------
 
 PAGE_WIDTH = 88  # characters of code that fit the page column of the book's HTML theme
