@@ -96,24 +96,31 @@ def resettable(monoid: Monoid, *, mirrored: bool = False) -> Monoid:
 # ---------------------------------------------------------------------------------------------------------
 
 
+def _paths(tree: Element) -> list[tuple[str, Any]]:
+    """(path, leaf) for every leaf, the path written as Python indexes the tree: "" for a bare array, "[1]",
+    "['b']"; so f"elems{path}" names a leaf the way a user would reach it."""
+    return [(jax.tree_util.keystr(path), leaf) for path, leaf in jax.tree_util.tree_flatten_with_path(tree)[0]]
+
+
 def _length(elems: Element) -> int:
-    """The common leading axis T of every leaf, with a clear error when the leaves disagree."""
-    leaves = jax.tree.leaves(elems)
+    """The common leading axis T of every leaf, with an error naming the first leaf that has none or another."""
+    leaves = _paths(elems)
     if not leaves:
         raise ValueError("elems is an empty pytree: a scan needs at least one array with a leading time axis.")
-    shapes = [jnp.shape(x) for x in leaves]
-    if any(len(s) == 0 for s in shapes):
-        raise ValueError(
-            f"every leaf of elems needs a leading time axis T, got leaf shapes {shapes}. "
-            "Stack elements along axis 0 (a single element x is x[None])."
-        )
-    lengths = {s[0] for s in shapes}
-    if len(lengths) != 1:
-        raise ValueError(
-            f"all leaves of elems must share the leading time axis T, got leaf shapes {shapes}. "
-            "Sequences are time-major: put time first in every leaf."
-        )
-    return lengths.pop()
+    for path, leaf in leaves:
+        if jnp.ndim(leaf) == 0:
+            raise ValueError(
+                f"every leaf of elems needs a leading time axis T, got elems{path} of shape (). "
+                "Stack elements along axis 0 (a single element x is x[None])."
+            )
+    first, length = leaves[0][0], jnp.shape(leaves[0][1])[0]
+    for path, leaf in leaves[1:]:
+        if jnp.shape(leaf)[0] != length:
+            raise ValueError(
+                f"every leaf of elems must share the leading time axis T = {length} of elems{first}, "
+                f"got elems{path} of shape {jnp.shape(leaf)}. Sequences are time-major: put time first in every leaf."
+            )
+    return length
 
 
 def _check_start(start, length: int) -> jax.Array:
@@ -137,12 +144,71 @@ def _check_initial(initial: Element, elems: Element) -> None:
             "initial must have the same pytree structure as one element of elems: "
             f"got {jax.tree.structure(initial)} and {jax.tree.structure(elems)}."
         )
-    for i, e in zip(jax.tree.leaves(initial), jax.tree.leaves(elems)):
+    for (path, i), e in zip(_paths(initial), jax.tree.leaves(elems)):
         if jnp.shape(i) != jnp.shape(e)[1:]:
             raise ValueError(
-                f"initial is ONE element (no time axis): expected a leaf of shape {jnp.shape(e)[1:]}, "
-                f"got {jnp.shape(i)}."
+                f"initial is ONE element (no time axis): initial{path} must have shape {jnp.shape(e)[1:]}, "
+                f"like elems{path} of shape {jnp.shape(e)} without its time axis, got {jnp.shape(i)}."
             )
+
+
+def _broadcasts(shape: tuple, to: tuple) -> bool:
+    """Whether an array of `shape` broadcasts to `to` without growing it."""
+    return len(shape) <= len(to) and all(a in (1, b) for a, b in zip(shape[::-1], to[::-1]))
+
+
+def _check_identity(identity: Element, elems: Element) -> None:
+    """monoid.identity() is one element: the structure of elems, each leaf broadcasting to one step's shape."""
+    if jax.tree.structure(identity) != jax.tree.structure(elems):
+        raise ValueError(
+            "monoid.identity() must have the same pytree structure as one element of elems: "
+            f"got {jax.tree.structure(identity)} and {jax.tree.structure(elems)}."
+        )
+    for (path, e), x in zip(_paths(identity), jax.tree.leaves(elems)):
+        step = jnp.shape(x)[1:]
+        if not _broadcasts(jnp.shape(e), step):
+            raise ValueError(
+                f"monoid.identity(){path} has shape {jnp.shape(e)}, which does not broadcast to the shape "
+                f"{step} of one element of elems{path} (shape {jnp.shape(x)}): the monoid cannot combine them."
+            )
+
+
+def _promote(elems: Element, identity: Element) -> Element:
+    """Every leaf in the dtype it takes when combined with the identity: integer steps of a float monoid
+    become floats, as they would inside the first combine. Floats of a float monoid are unchanged."""
+    return jax.tree.map(lambda x, e: jnp.asarray(x, jnp.result_type(e, x)), elems, identity)
+
+
+def _describe(tree: Element) -> str:
+    return ", ".join(f"elems{path}: {x.dtype}{list(x.shape)}" for path, x in _paths(tree))
+
+
+def _check_combine(combine: Callable, elems: Element) -> None:
+    """combine must turn two elements into one of the same shapes and dtypes, both for single elements (as
+    jax.lax.scan calls it) and for slices [T, ...] (as jax.lax.associative_scan calls it). Checked with
+    jax.eval_shape: nothing runs, and traced values are never inspected."""
+    tape = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype), elems)
+    step = jax.tree.map(lambda x: jax.ShapeDtypeStruct(x.shape[1:], x.dtype), elems)
+    for operands, what in ((step, "single elements"), (tape, "slices of the tape")):
+        try:
+            out = jax.eval_shape(combine, operands, operands)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"monoid.combine cannot combine two {what} of elems ({_describe(operands)}): "
+                f"{str(error).splitlines()[0]}"
+            ) from error
+        if jax.tree.structure(out) != jax.tree.structure(operands):
+            raise ValueError(
+                f"monoid.combine must return an element of the structure of elems, {jax.tree.structure(operands)}, "
+                f"got {jax.tree.structure(out)}."
+            )
+        for (path, o), x in zip(_paths(out), jax.tree.leaves(operands)):
+            if (o.shape, o.dtype) != (x.shape, x.dtype):
+                raise ValueError(
+                    f"monoid.combine must keep the shape and dtype of every leaf, but on two {what} it turns "
+                    f"elems{path} of {x.dtype}{list(x.shape)} into {o.dtype}{list(o.shape)}. Give elems and "
+                    "monoid.identity() the dtype and shape that combine returns."
+                )
 
 
 def _concat(a: Element, b: Element) -> Element:
@@ -159,23 +225,35 @@ def _episode_ends(start: jax.Array) -> jax.Array:
     return jnp.concatenate([start[1:], jnp.zeros((1,), bool)])
 
 
-def _flags_and_initial(elems, start, initial, reverse):
-    """Validate the inputs and bring them into the form the two scans share.
+def _attach(initial: Element, elems: Element, flags: jax.Array, reverse: bool):
+    """`initial` as one extra element before the tape (after it when reverse=True), with no reset."""
+    no_reset = jnp.zeros((1,), bool)
+    if reverse:
+        return _concat(elems, _one(initial)), jnp.concatenate([flags, no_reset])
+    return _concat(_one(initial), elems), jnp.concatenate([no_reset, flags])
+
+
+def _prepare(monoid: Monoid, elems: Element, start, initial, reverse: bool):
+    """Validate the inputs and bring them into the form the two scans share, so that both accept exactly the
+    same inputs and compute the same thing.
 
     Returns (elems, flags, prepended): flags are the reset flags of the (mirrored) resettable monoid, and
     `initial`, when given, is attached as one extra element (before the tape, or after it when reverse=True)
     whose output the caller drops. This is how the paper's code carries a state from one call to the next.
+    Every leaf is promoted to its dtype under the identity (`_promote`), and `monoid.combine` is checked on
+    the shapes and dtypes of the result.
     """
     length = _length(elems)
     start = jnp.zeros((length,), bool) if start is None else _check_start(start, length)
     flags = _episode_ends(start) if reverse else start
-    if initial is None:
-        return elems, flags, False
-    _check_initial(initial, elems)
-    no_reset = jnp.zeros((1,), bool)
-    if reverse:
-        return _concat(elems, _one(initial)), jnp.concatenate([flags, no_reset]), True
-    return _concat(_one(initial), elems), jnp.concatenate([no_reset, flags]), True
+    identity = monoid.identity()
+    _check_identity(identity, elems)
+    if initial is not None:
+        _check_initial(initial, elems)
+        elems, flags = _attach(initial, elems, flags, reverse)
+    elems = _promote(elems, identity)
+    _check_combine(monoid.combine, elems)
+    return elems, flags, initial is not None
 
 
 def _drop_initial(out, had_initial, reverse):
@@ -202,12 +280,19 @@ def scan(
 
     Args:
       monoid: the monoid.
-      elems: a pytree whose leaves share the leading time axis T.
+      elems: a pytree whose leaves share the leading time axis T: leaf [T, ...].
       start: optional bool[T]; start[t] is True iff element t begins an episode.
       initial: optional single element carried in from before the tape (after it when
-        reverse=True).
+        reverse=True): leaf [...], the shape of one step.
+
+    Each leaf is first promoted to its dtype under the identity,
+    result_type(identity leaf, leaf): integer steps of a float monoid become
+    floats, as they would in the first combine. `combine` must then keep every
+    leaf's shape and dtype, on single elements and on slices [T, ...]. Inputs
+    that break this raise ValueError naming the leaf, before anything runs;
+    `serial_scan` accepts exactly the same inputs and returns the same values.
     """
-    elems, flags, had_initial = _flags_and_initial(elems, start, initial, reverse)
+    elems, flags, had_initial = _prepare(monoid, elems, start, initial, reverse)
     wrapped = resettable(monoid, mirrored=reverse)
     if reverse:
         # associative_scan(reverse=True) hands `fn` the LATER element first; put it
@@ -224,9 +309,11 @@ def serial_scan(monoid: Monoid, elems: Element, *, start=None, initial=None, rev
     """The same result as `scan`, computed one step at a time with `jax.lax.scan` (T sequential steps).
 
     This is the reference the associative scan is tested against, and on a CPU with few cores it is also
-    the faster of the two (see the chapter on scans).
+    the faster of the two (see the chapter on scans). It takes the same arguments, with the same shapes
+    (elems leaf [T, ...], start bool[T], initial leaf [...]) and the same dtype promotion, and it accepts and
+    rejects exactly the inputs `scan` does, with the same messages.
     """
-    elems, flags, had_initial = _flags_and_initial(elems, start, initial, reverse)
+    elems, flags, had_initial = _prepare(monoid, elems, start, initial, reverse)
     wrapped = resettable(monoid, mirrored=reverse)
 
     def step(carry, x_and_flag):
@@ -237,9 +324,7 @@ def serial_scan(monoid: Monoid, elems: Element, *, start=None, initial=None, rev
         return carry, carry[0]
 
     # The carry must keep one shape and dtype: the identity shaped like one element of the sequence.
-    identity = jax.tree.map(
-        lambda e, x: jnp.broadcast_to(e, jnp.shape(x)[1:]).astype(jnp.result_type(e, x)), monoid.identity(), elems
-    )
+    identity = jax.tree.map(lambda e, x: jnp.broadcast_to(e, x.shape[1:]).astype(x.dtype), monoid.identity(), elems)
     _, out = jax.lax.scan(step, (identity, jnp.zeros((), bool)), (elems, flags), reverse=reverse)
     return _drop_initial(out, had_initial, reverse)
 

@@ -13,9 +13,10 @@ step of each episode (`scan(..., reverse=True)`).
 
 from __future__ import annotations
 
+import jax
 import jax.numpy as jnp
 
-from memoroids_lite.monoid import Monoid, _check_start, resolve_mode, scan, serial_scan
+from memoroids_lite.monoid import Monoid, _broadcasts, resolve_mode, scan, serial_scan
 
 
 def discount_monoid() -> Monoid:
@@ -28,11 +29,41 @@ def discount_monoid() -> Monoid:
     return Monoid(identity=lambda: (jnp.ones(()), jnp.zeros(())), combine=combine)
 
 
-def _discounted_scan(values, flags, discount, *, reverse, mode):
-    values = jnp.asarray(values, jnp.result_type(values, jnp.float32))
-    if values.ndim == 0:
+def _check_rewards(rewards) -> jax.Array:
+    """rewards [T, ...] as an array of floats (integer rewards become float32)."""
+    rewards = jnp.asarray(rewards, jnp.result_type(rewards, jnp.float32))
+    if rewards.ndim == 0:
         raise ValueError("rewards must have a leading time axis T, got a scalar.")
-    flags = _check_start(flags, values.shape[0])
+    return rewards
+
+
+def _check_like(name: str, array, rewards: jax.Array, *, flags: bool = False) -> jax.Array:
+    """The argument `name`, which must have shape [T] like rewards [T, ...] (and be boolean if `flags`)."""
+    array = jnp.asarray(array)
+    if flags and array.dtype != jnp.bool_:
+        raise TypeError(
+            f"{name} must be a boolean array of shape [T] = {rewards.shape[:1]} like rewards, "
+            f"got dtype {array.dtype}; convert with {name}.astype(bool)."
+        )
+    if array.shape != rewards.shape[:1]:
+        raise ValueError(
+            f"{name} must have shape [T] = {rewards.shape[:1]} like rewards, got {array.shape}."
+        )
+    return array
+
+
+def _check_discount(name: str, discount, rewards: jax.Array) -> None:
+    """A discount is a number, or an array that broadcasts to rewards [T, ...] (one per step)."""
+    if not _broadcasts(jnp.shape(discount), rewards.shape):
+        raise ValueError(
+            f"{name} must be a number or broadcast to the shape {rewards.shape} of "
+            f"rewards, got shape {jnp.shape(discount)}."
+        )
+
+
+def _discounted_scan(values, flags, discount, *, reverse, mode):
+    """Discounted sums of values [T, ...] (float) with episode flags bool[T], both
+    checked by the caller: forward prefix sums, or suffix sums if reverse=True."""
     elems = (
         jnp.broadcast_to(jnp.asarray(discount, values.dtype), values.shape),
         values,
@@ -44,12 +75,8 @@ def _discounted_scan(values, flags, discount, *, reverse, mode):
 
 
 def _done_to_start(done):
-    """The episode starts implied by `done` flags: start[0] = True and start[t + 1] = done[t]."""
-    done = jnp.asarray(done)
-    if done.dtype != jnp.bool_:
-        raise TypeError(f"done must be a boolean array, got dtype {done.dtype}; convert with done.astype(bool).")
-    if done.ndim != 1:
-        raise ValueError(f"done must have shape (T,), got {done.shape}.")
+    """The episode starts implied by `done` flags bool[T]: start[0] = True and
+    start[t + 1] = done[t]."""
     return jnp.concatenate([jnp.ones((1,), bool), done[:-1]])
 
 
@@ -60,6 +87,9 @@ def discounted_return(rewards, start, gamma, *, mode="auto"):
     NOT the return-to-go (use `returns_to_go` for that). rewards: [T, ...]; start: bool[T].
     mode: "associative", "serial" or "auto" (serial on a CPU, associative on a GPU/TPU); the same result.
     """
+    rewards = _check_rewards(rewards)
+    start = _check_like("start", start, rewards, flags=True)
+    _check_discount("gamma", gamma, rewards)
     return _discounted_scan(rewards, start, gamma, reverse=False, mode=mode)
 
 
@@ -71,6 +101,9 @@ def returns_to_go(rewards, done, gamma, *, mode="auto"):
     tape's last step has nothing after it, so G_{T−1} = r_{T−1}. rewards: [T, ...];
     done: bool[T].
     """
+    rewards = _check_rewards(rewards)
+    done = _check_like("done", done, rewards, flags=True)
+    _check_discount("gamma", gamma, rewards)
     return _discounted_scan(
         rewards, _done_to_start(done), gamma, reverse=True, mode=mode
     )
@@ -87,24 +120,15 @@ def gae(rewards, values, next_values, terminated, done, gamma, lam, *, mode="aut
     truncated step still bootstraps from next_values, the value of the observation the
     episode was cut at. All arrays [T]; flags bool[T].
     """
-    terminated = jnp.asarray(terminated)
-    if terminated.dtype != jnp.bool_:
-        raise TypeError(
-            f"terminated must be a boolean array, got dtype {terminated.dtype}."
-        )
-    shapes = {
-        jnp.shape(rewards),
-        jnp.shape(values),
-        jnp.shape(next_values),
-        terminated.shape,
-        jnp.shape(done),
-    }
-    if len(shapes) != 1:
-        raise ValueError(
-            "rewards, values, next_values, terminated and done must share one shape "
-            f"(T,), got {jnp.shape(rewards)}, {jnp.shape(values)}, "
-            f"{jnp.shape(next_values)}, {terminated.shape}, {jnp.shape(done)}."
-        )
+    rewards = _check_rewards(rewards)
+    if rewards.ndim != 1:
+        raise ValueError(f"rewards must have shape [T], one tape, got {rewards.shape}.")
+    values = _check_like("values", values, rewards)
+    next_values = _check_like("next_values", next_values, rewards)
+    terminated = _check_like("terminated", terminated, rewards, flags=True)
+    done = _check_like("done", done, rewards, flags=True)
+    _check_discount("gamma", gamma, rewards)
+    _check_discount("lam", lam, rewards)
     deltas = rewards + gamma * jnp.where(terminated, 0.0, next_values) - values
     return _discounted_scan(
         deltas, _done_to_start(done), gamma * lam, reverse=True, mode=mode

@@ -1,11 +1,14 @@
-"""Train a recurrent DQN from the command line; seeds run together with jax.vmap.
+"""Train a recurrent DQN from the command line, several seeds side by side.
 
     python -m memoroids_lite.train --env RepeatPreviousEasy --model lru --batching tape --out runs/rp_lru
 
 Writes DIR/config.json (every setting, the versions, the device), DIR/metrics.csv (one row per seed and
-evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and DIR/checkpoint.pkl (after
-the first evaluation, every 5 minutes, and at the end). Run the same command again to resume an interrupted
-run from its checkpoint; training is deterministic, so the resumed run gives the same results.
+evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and a checkpoint
+(DIR/checkpoint.json and DIR/checkpoint-<n>.npz, memoroids_lite.checkpoint: after the first evaluation,
+every 30 s (--checkpoint-every) and at the end). Run the same command again to resume an interrupted run from
+its checkpoint; training is deterministic, so the resumed run gives the same results. Every setting is checked
+before anything runs or is written: each problem is printed on one line naming its flag, and the exit status
+is 2.
 """
 
 from __future__ import annotations
@@ -13,10 +16,10 @@ from __future__ import annotations
 import argparse
 import csv
 import dataclasses
+import difflib
 import io
 import json
 import os
-import pickle
 import sys
 import time
 
@@ -24,9 +27,19 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
+from memoroids_lite import checkpoint
 from memoroids_lite.rl.config import TrainConfig, for_task
+from memoroids_lite.rl.validation import ConfigError, Problem
 from memoroids_lite.rl.train import Metrics, make_train
 from memoroids_lite.timing import machine
+
+CHECKPOINT_EVERY_S = 30.0  # a kill loses at most about this much training (plus one evaluation's worth)
+
+
+# where each TrainConfig field can be given on the command line (any field: --set FIELD=VALUE)
+FLAGS = {"env": "--env", "env_kwargs": "--env-kwargs", "model": "--model", "batching": "--batching",
+         "segment_length": "--segment-length", "segment_init": "--segment-init", "warmup_steps": "--warmup-steps",
+         "train_steps": "--train-steps"}
 
 
 def parse_value(text: str):
@@ -36,34 +49,107 @@ def parse_value(text: str):
         return text
 
 
-def build_config(args) -> TrainConfig:
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
-    settings = {}
-    if args.config:
-        with open(args.config) as f:
-            settings.update(json.load(f))
-    flags = {
-        "env_kwargs": json.loads(args.env_kwargs) if args.env_kwargs else None,
-        "model": args.model, "batching": args.batching, "segment_length": args.segment_length,
-        "segment_init": args.segment_init, "warmup_steps": args.warmup_steps, "train_steps": args.train_steps,
-    }
-    settings.update({k: v for k, v in flags.items() if v is not None})
-    for item in args.set or []:
-        name, _, value = item.partition("=")
-        if name not in fields:
-            raise SystemExit(f"--set {item}: unknown field {name!r}; fields are {sorted(fields)}.")
-        settings[name] = parse_value(value)
-    unknown = set(settings) - fields
-    if unknown:
-        raise SystemExit(f"unknown config field(s) {sorted(unknown)}; fields are {sorted(fields)}.")
-    env = settings.pop("env", args.env)  # --set env=... or a --config file may name the task too
+def read_json_object(text: str, what: str, problems: list[str]) -> dict:
+    """`text` parsed as a JSON object; {} (and a problem naming `what`) if it is not one."""
     try:
-        return for_task(env, **settings)
-    except (ValueError, TypeError) as error:
-        raise SystemExit(str(error))
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        problems.append(f"{what}: not valid JSON ({error}).")
+        return {}
+    if not isinstance(value, dict):
+        problems.append(f"{what}: must be a JSON object {{...}}, got {type(value).__name__} {value!r}.")
+        return {}
+    return value
 
 
-def main(argv=None) -> None:
+def build_config(args) -> tuple[TrainConfig | None, list[str]]:
+    """The TrainConfig the command line asks for, and every problem with it (each naming its flag)."""
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    problems: list[str] = []
+    settings, source = {}, {}
+    if args.config:
+        try:
+            with open(args.config) as f:
+                text = f.read()
+        except OSError as error:
+            problems.append(f"--config {args.config}: cannot be read ({error.strerror}).")
+            text = "{}"
+        for name, value in read_json_object(text, f"--config {args.config}", problems).items():
+            if name in fields:
+                settings[name], source[name] = value, f"--config {args.config}: {name}"
+            else:
+                problems.append(f"--config {args.config}: {unknown_field(name, fields)}")
+    flags = {"model": args.model, "batching": args.batching, "segment_length": args.segment_length,
+             "segment_init": args.segment_init, "warmup_steps": args.warmup_steps, "train_steps": args.train_steps}
+    if args.env_kwargs is not None:
+        flags["env_kwargs"] = read_json_object(args.env_kwargs, f"--env-kwargs {args.env_kwargs}", problems)
+    for name, value in flags.items():
+        if value is not None:
+            settings[name], source[name] = value, FLAGS[name]
+    for item in args.set or []:
+        name, equals, value = item.partition("=")
+        if not equals or name not in fields:
+            problems.append(f"--set {item}: {unknown_field(name, fields)}" if equals
+                            else f"--set {item}: use FIELD=VALUE.")
+            continue
+        settings[name], source[name] = parse_value(value), f"--set {name}"
+    env = settings.pop("env", args.env)  # --set env=... or a --config file may name the task too
+    source.setdefault("env", "--env")
+    try:
+        return for_task(env, **settings), problems
+    except ConfigError as error:
+        return None, problems + [describe(p, source) for p in error.problems]
+
+
+def unknown_field(name: str, fields: set[str]) -> str:
+    close = difflib.get_close_matches(name, fields, n=1)
+    return (f"unknown field {name!r}" + (f" (did you mean {close[0]!r}?)" if close else "")
+            + f"; the fields are {', '.join(sorted(fields))}.")
+
+
+def describe(problem: Problem, source: dict) -> str:
+    """One line for a problem, naming where the value came from: a flag, --set, --config, or a default."""
+    where = source.get(problem.field)
+    value = json.dumps(problem.value) if isinstance(problem.value, (dict, list)) else problem.value
+    if where is None:
+        return (f"{problem.field} = {problem.value!r} (not given; set it with --set {problem.field}=VALUE): "
+                f"{problem.allowed}")
+    if where.startswith("--set"):
+        return f"{where}={value}: {problem.allowed}"
+    if where.startswith("--config"):
+        return f"{where} = {problem.value!r}: {problem.allowed}"
+    return f"{where} {value}: {problem.allowed}"
+
+
+def out_problems(out: str, config: TrainConfig | None, seeds: int) -> list[str]:
+    """What keeps directory `out` from receiving this run: a file in the way, no write permission, or another
+    run there (naming each field that differs)."""
+    path = os.path.abspath(out)
+    existing = path
+    while not os.path.exists(existing):
+        existing = os.path.dirname(existing)
+    if not os.path.isdir(existing):
+        return [f"{existing} is a file; give a directory (it is created if missing)."]
+    if not os.access(existing, os.W_OK | os.X_OK):
+        return [f"{existing} is not writable."]
+    config_path = os.path.join(path, "config.json")
+    if config is None or existing != path or not os.path.exists(config_path):
+        return []
+    try:
+        with open(config_path) as f:
+            before = json.load(f)
+        differences = config_differences(before["config"], config)
+    except (OSError, ValueError, KeyError, TypeError):
+        return ["holds a config.json this package cannot read; choose another directory."]
+    if before["seeds"] != seeds:
+        differences.append(f"seeds: {before['seeds']} there, {seeds} now")
+    if differences:
+        return [f"holds a run with another configuration ({'; '.join(differences)}); choose another directory, "
+                "or give the same settings to resume it."]
+    return []
+
+
+def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m memoroids_lite.train", description=__doc__.split("\n\n")[0])
     parser.add_argument("--env", required=True, help="a task id, e.g. RepeatPreviousEasy")
     parser.add_argument("--env-kwargs", help='JSON options for the task, e.g. \'{"num_decks": 2, "k": 10}\'')
@@ -71,60 +157,84 @@ def main(argv=None) -> None:
     parser.add_argument("--batching", choices=["tape", "segment"])
     parser.add_argument("--segment-length", type=int)
     parser.add_argument("--segment-init", choices=["zero", "stored", "burn_in"])
-    parser.add_argument("--seeds", type=int, default=1, help="seeds 0..N-1, trained together with jax.vmap")
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="seeds 0..N-1 (seed i: PRNGKey(i)), each trained as it would be alone")
     parser.add_argument("--warmup-steps", type=int, help="random-action environment steps before learning")
-    parser.add_argument("--train-steps", type=int, help="environment steps after the warm-up")
+    parser.add_argument("--train-steps", type=int,
+                        help="environment steps after the warm-up: a whole number of evaluations")
     parser.add_argument("--config", help="a JSON file of TrainConfig fields")
     parser.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="override any TrainConfig field")
     parser.add_argument("--out", required=True, help="output directory (also where a run resumes from)")
+    parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY_S, metavar="SECONDS",
+                        help=f"seconds between checkpoints (default {CHECKPOINT_EVERY_S:g}): what a kill can lose")
+    return parser
+
+
+def main(argv=None) -> None:
+    parser = make_parser()
     args = parser.parse_args(argv)
 
-    run(build_config(args), args.seeds, args.out)
+    config, problems = build_config(args)
+    if args.seeds < 1:
+        problems.append(f"--seeds {args.seeds}: must be at least 1.")
+    if not args.checkpoint_every > 0:
+        problems.append(f"--checkpoint-every {args.checkpoint_every:g}: must be a number of seconds > 0.")
+    problems += [f"--out {args.out}: {p}" for p in out_problems(args.out, config, args.seeds)]
+    if problems:
+        parser.exit(2, "".join(f"error: {p}\n" for p in problems))
+    try:
+        run(config, args.seeds, args.out, checkpoint_every_s=args.checkpoint_every)
+    except checkpoint.CheckpointError as error:
+        parser.exit(2, f"error: {error}\n")
 
 
-def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, checkpoint_every_s: float = 300.0
-        ) -> list[dict]:
+def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
+        checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> list[dict]:
     """Train `seeds` seeds of `config` into directory `out`, resuming from its checkpoint if there is one.
 
-    The checkpoint (parameters, optimiser, replay storage, environments, keys and the metric rows so far) is
-    written after the first evaluation, then whenever `checkpoint_every_s` seconds have passed, and at the end:
-    the storage can be gigabytes (stored recurrent states), too much to write after every evaluation. Training
-    is deterministic, so a resumed run recomputes the evaluations after its checkpoint exactly as they were.
-    A finished run whose checkpoint is gone (checkpoints are not committed with results) is recognised by
-    its config.json and complete metrics.csv and is not trained again.
+    The checkpoint (parameters, optimiser, replay storage, environments, keys and the metric rows so far; see
+    memoroids_lite.checkpoint) is written after the first evaluation, then at the first evaluation at least
+    `checkpoint_every_s` seconds after the last one, and at the end. Training is deterministic, so a resumed
+    run recomputes the evaluations after its checkpoint exactly as they were; their `wall_s` counts the time
+    really spent, the lost work included. A finished run whose checkpoint is gone (checkpoints are not
+    committed with results) is recognised by its config.json and complete metrics.csv and is not trained
+    again. Each seed's run is the same whether it trains alone or beside others.
     `show_progress`: a tqdm bar on stderr, one step per evaluation; False writes nothing to stderr.
     Returns the metric rows (also written to out/metrics.csv)."""
-    os.makedirs(out, exist_ok=True)
-    described = {"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}
+    if seeds < 1:
+        raise ValueError(f"seeds must be at least 1, got {seeds}.")
+    for problem in out_problems(out, config, seeds):
+        raise ValueError(f"out {out}: {problem}")
+    checkpoint.refuse_legacy(out)
     config_path = os.path.join(out, "config.json")
-    checkpoint_path = os.path.join(out, "checkpoint.pkl")
     metrics_path = os.path.join(out, "metrics.csv")
     train = make_train(config)
-    if os.path.exists(config_path) and (os.path.exists(checkpoint_path) or os.path.exists(metrics_path)):
-        with open(config_path) as f:
-            before = json.load(f)
-        if not same_config(before["config"], config) or before["seeds"] != seeds:
-            raise SystemExit(f"{out} holds a run with another configuration; choose another --out.")
-        if not os.path.exists(checkpoint_path):
-            rows = read_metrics(metrics_path)
-            if len(rows) == train.num_chunks * seeds:
-                return rows  # finished; nothing to redo
-    init, chunk = jax.jit(jax.vmap(train.init)), jax.jit(jax.vmap(train.chunk), donate_argnums=0)
+    rows = read_metrics(metrics_path) if os.path.exists(metrics_path) else []
+    if os.path.exists(config_path) and not checkpoint.exists(out) and len(rows) == train.num_chunks * seeds:
+        return rows  # finished; nothing to redo
+    keys = seed_keys(seeds)
+    # Each seed runs the same compiled program on its own state: a seed's numbers are then bit for bit those of
+    # the seed trained alone (batching seeds with jax.vmap changes the floating-point rounding of its updates).
+    init, chunk = jax.jit(train.init), jax.jit(train.chunk, donate_argnums=0)
     begin = time.perf_counter()
-    if os.path.exists(checkpoint_path):
-        with open(checkpoint_path, "rb") as f:
-            saved = pickle.load(f)
-        state, rows, done, wall_before = saved["state"], saved["rows"], saved["chunks"], saved["wall_s"]
+    saved = checkpoint.load(out, jax.eval_shape(jax.vmap(train.init), keys))
+    if saved is not None:
+        stacked, meta = saved
+        states = [jax.tree.map(lambda x: x[seed], stacked) for seed in range(seeds)]
+        # the time really spent so far: up to the last evaluation written, which may be after the checkpoint
+        wall_before = max([meta["wall_s"]] + [row["wall_s"] for row in rows])
+        rows, done = meta["rows"], meta["chunks"]
         if done == train.num_chunks:  # finished: its config.json still names the machine that trained it, and
             write_metrics(metrics_path, rows)  # its metrics.csv holds every row (a stale copy may have been restored)
             return rows
         if show_progress:
             print(f"resuming {out} after {done} of {train.num_chunks} evaluations", file=sys.stderr)
     else:
-        keys = jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
-        state, rows, done, wall_before = init(keys), [], 0, 0.0
+        states, rows, done, wall_before = [init(key) for key in keys], [], 0, 0.0
+    os.makedirs(out, exist_ok=True)
     with open(config_path, "w") as f:
-        json.dump(described, f, indent=2, sort_keys=True)
+        json.dump({"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}, f, indent=2,
+                  sort_keys=True)
     saved_at = time.perf_counter()
     # One step of the bar per evaluation. A resumed run's bar starts where it resumed, so its rate and remaining
     # time count only the evaluations this process computes.
@@ -132,15 +242,14 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
                disable=not show_progress)
     with bar:
         for index in range(done, train.num_chunks):
-            state, metrics = chunk(state)
-            metrics = Metrics(*(np.asarray(m) for m in metrics))
+            states, metrics = zip(*(chunk(state) for state in states))  # dispatched without waiting on each other
+            metrics = Metrics(*(np.stack(m) for m in zip(*metrics)))  # [seeds] each
             wall = wall_before + time.perf_counter() - begin
             for seed in range(seeds):
                 rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
             if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
-                with open(checkpoint_path + ".tmp", "wb") as f:
-                    pickle.dump({"state": jax.device_get(state), "rows": rows, "chunks": index + 1, "wall_s": wall}, f)
-                os.replace(checkpoint_path + ".tmp", checkpoint_path)
+                stacked = jax.tree.map(lambda *x: np.stack(x), *states)  # leading axis = seed
+                checkpoint.save(out, stacked, {"rows": rows, "chunks": index + 1, "wall_s": wall}, index + 1)
                 saved_at = time.perf_counter()
             write_metrics(metrics_path, rows)
             bar.set_postfix_str(f"eval {np.nanmean(metrics.eval_return):+.3f} loss {np.nanmean(metrics.loss):.2e}",
@@ -149,20 +258,35 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True, c
     return rows
 
 
+def seed_keys(seeds: int) -> jax.Array:
+    """The keys of seeds 0..seeds-1: seed i's key is PRNGKey(i), whatever the number of seeds beside it."""
+    return jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
+
+
 def load_params(out: str):
     """The online parameters of every seed of a finished (or interrupted) run in `out`: leading axis = seed."""
-    with open(os.path.join(out, "checkpoint.pkl"), "rb") as f:
-        return pickle.load(f)["state"].params
+    with open(os.path.join(out, "config.json")) as f:
+        described = json.load(f)
+    train = make_train(TrainConfig(**described["config"]))
+    like = jax.eval_shape(jax.vmap(train.init), seed_keys(described["seeds"]))
+    saved = checkpoint.load(out, like)
+    if saved is None:
+        raise FileNotFoundError(f"{out} has no checkpoint ({checkpoint.INDEX}): train the run into it first.")
+    return saved[0].params
 
 
-def same_config(stored: dict, config: TrainConfig) -> bool:
-    """Whether a config.json's fields describe `config`. A field added to TrainConfig after the run was written
-    is absent from it; it matches if `config` holds the field's default (which is what the run used)."""
+def config_differences(stored: dict, config: TrainConfig) -> list[str]:
+    """How a config.json's fields differ from `config`, one 'field: X there, Y now' each. A field added to
+    TrainConfig after the run was written is absent from it; it matches if `config` holds the field's default
+    (which is what the run used)."""
     defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
     now = dataclasses.asdict(config)
-    return set(stored) <= set(now) and all(
-        stored[name] == value if name in stored else name in defaults and value == defaults[name]
-        for name, value in now.items())
+    differences = [f"{name}: {stored[name]!r} there, not a field now" for name in sorted(set(stored) - set(now))]
+    for name, value in now.items():
+        before = stored[name] if name in stored else defaults.get(name, "absent")
+        if before != value:
+            differences.append(f"{name}: {before!r} there, {value!r} now")
+    return differences
 
 
 def read_metrics(path) -> list[dict]:

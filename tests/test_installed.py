@@ -152,7 +152,7 @@ def test_command_lines_start_and_train_outside_the_repository(venv, outside):
     assert "--batching" in run([python, "-m", "memoroids_lite.train", "--help"], cwd=outside)
     assert "tape-vs-segment" in run([python, "-m", "memoroids_lite.experiments", "--help"], cwd=outside)
     run([python, "-m", "memoroids_lite.train", "--env", "RepeatPrevious", "--env-kwargs", '{"num_decks": 1, "k": 3}',
-         "--model", "lru", "--seeds", "1", "--warmup-steps", "500", "--train-steps", "112",
+         "--model", "lru", "--seeds", "1", "--warmup-steps", "504", "--train-steps", "112",
          "--set", "features=8", 'model_kwargs={"hidden": 4}', "rollout_length=7", "num_envs=8", "batch_size=32",
          "buffer_size=1000", "eval_interval=1", "eval_episodes=2", "--out", "tiny"], cwd=outside)
     rows = (outside / "tiny" / "metrics.csv").read_text().splitlines()

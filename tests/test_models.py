@@ -1,12 +1,15 @@
 """Every registered memory model passes the harness, agrees with its naive reference, and fails clearly."""
 
+import dataclasses
+import re
+
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from memoroids_lite.memoroid import check_memoroid
-from memoroids_lite.models import make, names
+from memoroids_lite.models import LRU, LinearAttention, MemoryModel, make, names
 
 from reference_models import REFERENCES
 
@@ -114,14 +117,17 @@ def test_clear_errors(name):
     model = make(name, features=FEATURES, **SMALL[name])
     x, start = jnp.ones((5, FEATURES)), jnp.ones(5, bool)
     params = model.init(jax.random.key(0), x, start)
-    with pytest.raises(ValueError, match=r"\[T, features=6\]"):
+    with pytest.raises(ValueError, match=rf"^{name} expects one tape x of shape \[T, features=6\], got \(5, 7\)\."):
         model.apply(params, jnp.ones((5, FEATURES + 1)), start)
     with pytest.raises(ValueError, match="jax.vmap"):
         model.apply(params, jnp.ones((2, 5, FEATURES)), start)
-    with pytest.raises(ValueError, match="start must be a boolean array"):
+    expected_start = r"^start must be a boolean array of shape \[T\] = \(5,\) like x, got "
+    with pytest.raises(ValueError, match=expected_start + r"bool\[4\]"):
         model.apply(params, x, jnp.ones(4, bool))
-    with pytest.raises(ValueError, match="start must be a boolean array"):
+    with pytest.raises(ValueError, match=expected_start + r"float32\[5\]"):
         model.apply(params, x, jnp.ones(5))
+    with pytest.raises(ValueError, match=expected_start + r"bool\[6\]"):
+        jax.jit(model.apply)(params, x, jnp.ones(6, bool))  # checked on shapes: the same error under jit
     other = "gru" if name != "gru" else "lru"
     foreign = make(other, features=FEATURES).initial_state()
     with pytest.raises(ValueError, match="does not belong"):
@@ -135,7 +141,7 @@ def test_make_rejects_bad_configs():
         make("lru", features=4, hiden=8)
     with pytest.raises(ValueError, match="not available for gru"):
         make("gru", features=4, mode="associative")
-    with pytest.raises(ValueError, match="positive"):
+    with pytest.raises(ValueError, match=r"^ffm option features must be a positive integer, got 0\.$"):
         make("ffm", features=0)
     with pytest.raises(ValueError, match="unknown scan mode"):
         model = make("lru", features=4)
@@ -151,3 +157,88 @@ def test_modes_per_model_and_per_call_agree(mode):
     default = model.apply(params, x, start)[0]
     other = model.apply(params, x, start, mode="serial" if mode == "associative" else "associative")[0]
     np.testing.assert_allclose(default, other, rtol=1e-5, atol=1e-5)
+
+
+def int_options(name):
+    """Every integer (size) option of a registered model, read from its layer class."""
+    cls = type(make(name, features=4).cell)
+    return [f.name for f in dataclasses.fields(cls) if f.type in ("int", int) and f.name != "features"]
+
+
+def test_every_size_option_is_found():
+    found = {name: int_options(name) for name in names()}
+    assert found == {"linear_attention": ["key_size", "mlp_size"], "lru": ["hidden"], "s5": ["hidden"],
+                     "ffm": ["trace_size", "context_size", "mlp_size"], "gru": []}
+
+
+BAD_SIZES = [-3, 0, 2.0, True, "8", None]
+SIZE_CASES = [(name, option, value) for name in names() for option in int_options(name) + ["features", "num_layers"]
+              for value in BAD_SIZES if (option, value) != ("num_layers", None)]  # num_layers=None: the default
+
+
+@pytest.mark.parametrize("name, option, value", SIZE_CASES)
+def test_make_rejects_a_size_that_is_not_a_positive_integer(name, option, value):
+    """hidden=-3 used to fail inside XLA and hidden=0 trained a model with no state; a bool is not an int."""
+    arguments = {"features": FEATURES, option: value}
+    with pytest.raises(ValueError, match=rf"^{name} option {option} must be a positive integer, got "
+                                         rf"{re.escape(repr(value))}\.$"):
+        make(name, **arguments)
+
+
+def test_make_accepts_numpy_integers_and_the_same_model():
+    model = make("lru", features=np.int64(FEATURES), hidden=np.int64(8), num_layers=np.int64(1))
+    x, start = jnp.ones((3, FEATURES)), jnp.ones(3, bool)
+    plain = make("lru", features=FEATURES, hidden=8, num_layers=1)
+    params = plain.init(jax.random.key(0), x, start)
+    np.testing.assert_array_equal(model.apply(params, x, start)[0], plain.apply(params, x, start)[0])
+
+
+BAD_FLOATS = {  # (model, options, the message)
+    "r_min above r_max": ("lru", {"r_min": 0.5, "r_max": 0.2},
+                          ("lru options r_min, r_max must satisfy 0 <= r_min <= r_max <= 1 with r_min < 1 and "
+                           "r_max > 0 (the radii |λ| of the eigenvalues), got r_min=0.5, r_max=0.2.")),
+    "r_max above 1": ("lru", {"r_max": 1.5}, ("lru options r_min, r_max must satisfy 0 <= r_min <= r_max <= 1 with "
+                      "r_min < 1 and r_max > 0 (the radii |λ| of the eigenvalues), got r_min=0.0, r_max=1.5.")),
+    "r_min negative": ("lru", {"r_min": -0.1}, "got r_min=-0.1, r_max=1.0."),
+    "r_min = r_max = 1": ("lru", {"r_min": 1.0}, "got r_min=1.0, r_max=1.0."),
+    "r_max = 0": ("lru", {"r_max": 0.0}, "got r_min=0.0, r_max=0.0."),
+    "max_phase 0": ("lru", {"max_phase": 0}, ("lru option max_phase must satisfy max_phase > 0 (the largest initial "
+                    "phase of λ), got max_phase=0.")),
+    "r_min NaN": ("lru", {"r_min": float("nan")}, "lru option r_min must be a finite number, got nan."),
+    "r_max a string": ("lru", {"r_max": "0.9"}, "lru option r_max must be a finite number, got '0.9'."),
+    "r_max a bool": ("lru", {"r_max": True}, "lru option r_max must be a finite number, got True."),
+    "dt_min 0": ("s5", {"dt_min": 0.0}, ("s5 options dt_min, dt_max must satisfy 0 < dt_min <= dt_max (the initial "
+                 "time steps Δ), got dt_min=0.0, dt_max=0.1.")),
+    "dt_min above dt_max": ("s5", {"dt_min": 0.5, "dt_max": 0.1}, "got dt_min=0.5, dt_max=0.1."),
+    "dt_max infinite": ("s5", {"dt_max": float("inf")}, "s5 option dt_max must be a finite number, got inf."),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FLOATS)
+def test_make_checks_float_options(case):
+    name, options, message = BAD_FLOATS[case]
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make(name, features=FEATURES, **options)
+
+
+def test_make_accepts_the_edges_of_the_ranges():
+    make("lru", features=FEATURES, r_min=0.9, r_max=0.999)
+    make("lru", features=FEATURES, r_min=0, r_max=1)  # ints are numbers
+    make("lru", features=FEATURES, r_min=0.5, r_max=0.5)
+    make("s5", features=FEATURES, dt_min=0.01, dt_max=0.01)
+
+
+def test_a_model_built_directly_checks_its_cell():
+    """The book builds MemoryModel(cell=LinearAttention(...)) itself: the package's options are checked there
+    too, while the fields a user's own layer adds are left to that layer."""
+    with pytest.raises(ValueError, match=r"^retention option key_size must be a positive integer, got 0\.$"):
+        MemoryModel(cell=LinearAttention(features=8, key_size=0), features=8, kind="retention")
+    with pytest.raises(ValueError, match=r"^lru option num_layers must be a positive integer, got 0\.$"):
+        MemoryModel(cell=LRU(features=8), features=8, num_layers=0, kind="lru")
+    with pytest.raises(ValueError, match=r"^lru: the cell has features=8 but the model has features=16"):
+        MemoryModel(cell=LRU(features=8), features=16, kind="lru")
+
+    class Offset(LinearAttention):
+        offset: int = 0  # the user's own field: not a size the package knows about
+
+    MemoryModel(cell=Offset(features=8), features=8)

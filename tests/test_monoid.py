@@ -171,17 +171,122 @@ def test_long_tapes_stay_finite():
 @pytest.mark.parametrize("scan_fn", [scan, serial_scan])
 def test_clear_errors(scan_fn):
     monoid = affine_monoid()
-    with pytest.raises(ValueError, match="leading time axis"):
-        scan_fn(monoid, (jnp.ones(5), jnp.ones(6)))
     with pytest.raises(TypeError, match="boolean"):
         scan_fn(monoid, (jnp.ones(5), jnp.ones(5)), start=jnp.array([1, 0, 0, 1, 0]))
     with pytest.raises(ValueError, match=r"shape \(5,\)"):
         scan_fn(monoid, (jnp.ones(5), jnp.ones(5)), start=jnp.zeros(4, bool))
     with pytest.raises(ValueError, match=r"shape \(5,\)"):
         scan_fn(monoid, (jnp.ones(5), jnp.ones(5)), start=jnp.zeros((5, 1), bool))
-    with pytest.raises(ValueError, match="ONE element"):
-        scan_fn(monoid, (jnp.ones(5), jnp.ones(5)), initial=(jnp.ones(5), jnp.ones(5)))
     with pytest.raises(ValueError, match="structure"):
         scan_fn(monoid, (jnp.ones(5), jnp.ones(5)), initial=jnp.ones(()))
-    with pytest.raises(ValueError, match="leading time axis"):
-        scan_fn(sum_monoid(), jnp.ones(()))
+
+
+SUM_INT = Monoid(lambda: jnp.zeros((), jnp.int32), lambda a, b: a + b)
+SUM_FLOAT = Monoid(lambda: jnp.zeros(()), lambda a, b: a + b)
+SUM_FLOAT_WEAK = Monoid(lambda: 0.0, lambda a, b: a + b)
+OR = Monoid(lambda: jnp.zeros((), bool), jnp.logical_or)
+# (monoid, elems, the Python-loop identity, combine on NumPy values, the dtype both scans must return)
+DTYPE_CASES = {
+    "int steps, int monoid": (SUM_INT, np.arange(1, 8), 0, np.add, jnp.int32),
+    "int steps, float monoid": (SUM_FLOAT, np.arange(1, 8), 0.0, np.add, jnp.float32),
+    "int steps, Python-float identity": (SUM_FLOAT_WEAK, np.arange(1, 8), 0.0, np.add, jnp.float32),
+    "bool steps, float monoid": (SUM_FLOAT, np.array([1, 0, 1, 1, 0, 1, 1], bool), 0.0, np.add, jnp.float32),
+    "float16 steps, float32 monoid": (SUM_FLOAT, np.linspace(0, 1, 7).astype(np.float16), 0.0, np.add, jnp.float32),
+    "float steps, int monoid": (SUM_INT, np.linspace(0, 1, 7).astype(np.float32), 0, np.add, jnp.float32),
+    "bool steps, bool monoid": (OR, np.array([0, 0, 1, 0, 0, 0, 1], bool), False, np.logical_or, jnp.bool_),
+    "int steps of the discount monoid": (
+        discount_monoid(), (np.full(7, 2), np.arange(7)), (1.0, 0.0),
+        lambda p, q: (p[0] * q[0], p[1] + p[0] * q[1]), jnp.float32,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", DTYPE_CASES)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_and_serial_scan_accept_the_same_dtypes_and_agree(case, reverse):
+    """Integer, bool and narrow float steps are promoted to the identity's dtype by both scans, which then
+    return the same values, equal to a Python loop over the same combine."""
+    monoid, elems, identity, combine, dtype = DTYPE_CASES[case]
+    start = np.array([1, 0, 0, 1, 0, 0, 0], bool)
+    steps = list(zip(*elems)) if isinstance(elems, tuple) else list(elems)
+    loop = suffix_loop if reverse else prefix_loop
+    expected = jax.tree.map(np.asarray, loop(lambda p, q: combine(p, q), identity, steps, start))
+    kwargs = {"start": jnp.asarray(start), "reverse": reverse}
+    out = {fn.__name__: jax.jit(lambda e, fn=fn: fn(monoid, e, **kwargs))(elems) for fn in (scan, serial_scan)}
+    for name, result in out.items():
+        result = jnp.stack(result, axis=1) if isinstance(result, tuple) else result
+        assert result.dtype == dtype, (name, result.dtype)
+        np.testing.assert_allclose(np.asarray(result, np.float64), np.asarray(expected, np.float64), rtol=1e-3)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-6), out["scan"], out["serial_scan"])
+
+
+def _mean_int():  # combine turns int32 into float32: neither scan can keep one dtype
+    return Monoid(lambda: jnp.zeros((), jnp.int32), lambda a, b: (a + b) / 2)
+
+
+def _dot_pair():  # right for one (3, 3) pair, wrong for slices [m, 3, 3] of the tape
+    return Monoid(lambda: jnp.eye(3), jnp.dot)
+
+
+# (monoid, elems, keyword arguments, exception, a pattern that names the argument, the leaf and its shape)
+BAD_INPUTS = {
+    "scalar leaf": (sum_monoid(), jnp.ones(()), {}, ValueError, r"leading time axis T, got elems of shape \(\)"),
+    "scalar leaf in a tuple": (
+        affine_monoid(), (jnp.ones(5), jnp.ones(())), {}, ValueError, r"got elems\[1\] of shape \(\)",
+    ),
+    "empty pytree": (sum_monoid(), (), {}, ValueError, "elems is an empty pytree"),
+    "leading lengths differ": (
+        affine_monoid(), (jnp.ones(5), jnp.ones(6)), {}, ValueError,
+        r"leading time axis T = 5 of elems\[0\], got elems\[1\] of shape \(6,\)",
+    ),
+    "leading lengths differ in a dict": (
+        Monoid(lambda: {"a": jnp.zeros(()), "b": jnp.zeros(2)}, lambda x, y: jax.tree.map(jnp.add, x, y)),
+        {"a": jnp.ones(7), "b": jnp.ones((6, 2))}, {}, ValueError,
+        r"T = 7 of elems\['a'\], got elems\['b'\] of shape \(6, 2\)",
+    ),
+    "trailing shapes combine cannot broadcast": (
+        affine_monoid(), (jnp.ones((5, 3)), jnp.ones((5, 4))), {}, ValueError,
+        (r"monoid.combine cannot combine two single elements of elems "
+         r"\(elems\[0\]: float32\[3\], elems\[1\]: float32\[4\]\)"),
+    ),
+    "identity does not broadcast to a step": (
+        affine_monoid((3,)), (jnp.ones((5, 4)), jnp.ones((5, 4))), {}, ValueError,
+        (r"monoid.identity\(\)\[0\] has shape \(3,\), which does not broadcast to the shape \(4,\) "
+         r"of one element of elems\[0\] \(shape \(5, 4\)\)"),
+    ),
+    "identity of another structure": (
+        sum_monoid(), (jnp.ones(5), jnp.ones(5)), {}, ValueError, r"monoid.identity\(\) must have the same pytree",
+    ),
+    "combine changes the dtype": (
+        _mean_int(), jnp.arange(5), {}, ValueError,
+        r"on two single elements it turns elems of int32\[\] into float32\[\]",
+    ),
+    "combine does not broadcast over the time axis": (
+        _dot_pair(), jnp.ones((5, 3, 3)), {}, ValueError,
+        r"on two slices of the tape it turns elems of float32\[5, 3, 3\] into float32\[5, 3, 5, 3\]",
+    ),
+    "initial with a time axis": (
+        affine_monoid(), (jnp.ones(5), jnp.ones(5)), {"initial": (jnp.ones(()), jnp.ones(5))}, ValueError,
+        (r"ONE element \(no time axis\): initial\[1\] must have shape \(\), like elems\[1\] of shape "
+         r"\(5,\) without its time axis, got \(5,\)"),
+    ),
+    "start of the wrong length": (
+        sum_monoid(), jnp.ones(5), {"start": jnp.zeros(4, bool)}, ValueError,
+        r"start must have shape \(5,\) to match the time axis of elems, got \(4,\)",
+    ),
+    "start not boolean": (sum_monoid(), jnp.ones(5), {"start": jnp.zeros(5)}, TypeError, "start must be a boolean"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_INPUTS)
+@pytest.mark.parametrize("reverse", [False, True])
+def test_scan_and_serial_scan_reject_the_same_inputs(case, reverse):
+    """Both scans reject a bad input before tracing anything of their own, with the same message, naming the
+    argument (elems, start, initial, monoid.identity(), monoid.combine), the leaf's path and its shape."""
+    monoid, elems, kwargs, error, pattern = BAD_INPUTS[case]
+    messages = []
+    for scan_fn in (scan, serial_scan):
+        with pytest.raises(error, match=pattern) as raised:
+            jax.jit(lambda e, scan_fn=scan_fn: scan_fn(monoid, e, reverse=reverse, **kwargs))(elems)
+        messages.append(str(raised.value))
+    assert messages[0] == messages[1]

@@ -85,10 +85,53 @@ def test_jit_vmap_and_a_million_steps():
     np.testing.assert_allclose(batched, np.ones((3, 4)))
 
 
-def test_clear_errors():
-    with pytest.raises(TypeError, match="boolean"):
-        returns_to_go(jnp.ones(3), jnp.array([0, 0, 1]), 0.9)
-    with pytest.raises(ValueError, match=r"shape \(3,\)"):
-        discounted_return(jnp.ones(3), jnp.ones(4, bool), 0.9)
-    with pytest.raises(ValueError, match="share one shape"):
-        gae(jnp.ones(3), jnp.ones(3), jnp.ones(2), jnp.zeros(3, bool), jnp.zeros(3, bool), 0.9, 0.9)
+T7 = jnp.ones(7)
+NO = jnp.zeros(7, bool)
+# (function, arguments, exception, a pattern naming the argument, the shape expected and the shape given)
+BAD_RETURN_INPUTS = {
+    "done too short": (returns_to_go, (T7, NO[:6], 0.9), ValueError,
+                       r"^done must have shape \[T\] = \(7,\) like rewards, got \(6,\)\."),
+    "done with an extra axis": (returns_to_go, (T7, jnp.zeros((7, 1), bool), 0.9), ValueError,
+                                r"^done must have shape \[T\] = \(7,\) like rewards, got \(7, 1\)\."),
+    "done not boolean": (returns_to_go, (T7, jnp.zeros(7, jnp.int32), 0.9), TypeError,
+                         r"^done must be a boolean array of shape \[T\] = \(7,\) like rewards, got dtype int32"),
+    "rewards a scalar": (returns_to_go, (1.0, NO, 0.9), ValueError, "^rewards must have a leading time axis T"),
+    "gamma of another length": (returns_to_go, (T7, NO, jnp.full(6, 0.9)), ValueError,
+                                r"^gamma must be a number or broadcast to the shape \(7,\) of rewards, got shape \(6,"),
+    "start too long": (discounted_return, (T7, jnp.ones(8, bool), 0.9), ValueError,
+                       r"^start must have shape \[T\] = \(7,\) like rewards, got \(8,\)\."),
+    "values too short": (gae, (T7, T7[:6], T7, NO, NO, 0.9, 0.9), ValueError,
+                         r"^values must have shape \[T\] = \(7,\) like rewards, got \(6,\)\."),
+    "next_values too long": (gae, (T7, T7, jnp.ones(8), NO, NO, 0.9, 0.9), ValueError,
+                             r"^next_values must have shape \[T\] = \(7,\) like rewards, got \(8,\)\."),
+    "terminated too short": (gae, (T7, T7, T7, NO[:5], NO, 0.9, 0.9), ValueError,
+                             r"^terminated must have shape \[T\] = \(7,\) like rewards, got \(5,\)\."),
+    "terminated not boolean": (gae, (T7, T7, T7, jnp.zeros(7), NO, 0.9, 0.9), TypeError,
+                               r"^terminated must be a boolean array .* got dtype float32"),
+    "gae's done too short": (gae, (T7, T7, T7, NO, NO[:6], 0.9, 0.9), ValueError,
+                             r"^done must have shape \[T\] = \(7,\) like rewards, got \(6,\)\."),
+    "gae's rewards with an extra axis": (gae, (jnp.ones((7, 2)), T7, T7, NO, NO, 0.9, 0.9), ValueError,
+                                         r"^rewards must have shape \[T\], one tape, got \(7, 2\)"),
+    "lam of another length": (gae, (T7, T7, T7, NO, NO, 0.9, jnp.full(3, 0.9)), ValueError,
+                              r"^lam must be a number or broadcast to the shape \(7,\) of rewards, got shape \(3,\)"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_RETURN_INPUTS)
+@pytest.mark.parametrize("mode", ["associative", "serial"])
+def test_clear_errors_name_the_argument(case, mode):
+    """Every error names the argument the user passed (never an internal one, such as scan's start) and the
+    shape expected; the checks run on static shapes, so they fire inside jit too."""
+    fn, args, error, pattern = BAD_RETURN_INPUTS[case]
+    with pytest.raises(error, match=pattern):
+        fn(*args, mode=mode)
+    with pytest.raises(error, match=pattern):
+        jax.jit(lambda *args: fn(*args, mode=mode))(*args)
+
+
+def test_integer_rewards_are_returns_of_floats():
+    rewards, done = jnp.array([1, 2, 3, 4]), jnp.array([0, 1, 0, 0], bool)
+    for mode in ("associative", "serial"):
+        out = returns_to_go(rewards, done, 0.5, mode=mode)
+        assert out.dtype == jnp.float32
+        np.testing.assert_allclose(out, returns_to_go_loop(np.asarray(rewards, float), np.asarray(done), 0.5))

@@ -19,6 +19,7 @@ from tqdm import tqdm
 
 from memoroids_lite.rl import collect
 from memoroids_lite.rl.train import make_train
+from memoroids_lite import checkpoint
 from memoroids_lite.train import load_params
 
 RESET_EVERY = (0, 10, 20, 50, 100)  # 0: never inside an episode
@@ -39,16 +40,16 @@ def greedy_returns(config, params, reset_every: int, episodes: int = EPISODES) -
 
 
 def write(out: str, runs, episodes: int = EPISODES) -> str:
-    """out/acting.csv: one row per (run, seed, reset_every), from the final parameters in out/<run>/checkpoint.pkl.
+    """out/acting.csv: one row per (run, seed, reset_every), from the final parameters in out/<run>/'s checkpoint.
 
     Written once, after every run has trained; delete the file to recompute it."""
     path = os.path.join(out, "acting.csv")
     if os.path.exists(path):
         return path
-    missing = [name for name, _, _ in runs if not os.path.exists(os.path.join(out, name, "checkpoint.pkl"))]
+    missing = [name for name, _, _ in runs if not checkpoint.exists(os.path.join(out, name))]
     if missing:
-        raise FileNotFoundError(f"{path} needs the trained parameters in each run's checkpoint.pkl, and {missing} "
-                                "have none (checkpoints are not committed): train those runs into this directory first.")
+        raise FileNotFoundError(f"{path} needs the trained parameters in each run's checkpoint, and {missing} have "
+                                "none (checkpoints are not committed): train those runs into this directory first.")
     rows = []
     with tqdm(runs, desc="acting.csv", unit="run") as bar:  # on stderr, one step per trained run
         for name, config, seeds in bar:

@@ -1,7 +1,7 @@
 """Training experiments as lists of runs: tape vs segments (Figures 4 and 6) and training time (Figure 5 right).
 
 A run is (name, TrainConfig, seeds); each trains into DIR/<name>/ through `memoroids_lite.train.run`, which
-checkpoints after the first evaluation, every five minutes and at the end, so an interrupted experiment resumes
+checkpoints after the first evaluation, every 30 seconds and at the end, so an interrupted experiment resumes
 inside the run it was in.
 """
 

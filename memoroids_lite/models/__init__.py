@@ -35,8 +35,37 @@ def names() -> tuple[str, ...]:
     return tuple(_REGISTRY)
 
 
+# Float options with a range, per model: (the options, a test of their values, what is allowed). Their types,
+# and every size (an int option), are checked for all models by base.check_options.
+_RANGES = {
+    "lru": [
+        (("r_min", "r_max"), lambda lo, hi: 0 <= lo <= hi <= 1 and lo < 1 and hi > 0,
+         "0 <= r_min <= r_max <= 1 with r_min < 1 and r_max > 0 (the radii |λ| of the eigenvalues)"),
+        (("max_phase",), lambda phase: phase > 0, "max_phase > 0 (the largest initial phase of λ)"),
+    ],
+    "s5": [(("dt_min", "dt_max"), lambda lo, hi: 0 < lo <= hi, "0 < dt_min <= dt_max (the initial time steps Δ)")],
+}
+
+
+def _check_ranges(name: str, layer) -> None:
+    for options, ok, allowed in _RANGES.get(name, ()):
+        values = [getattr(layer, option) for option in options]
+        if not ok(*values):
+            given = ", ".join(f"{option}={value!r}" for option, value in zip(options, values))
+            raise ValueError(
+                f"{name} option{'s' if len(options) > 1 else ''} {', '.join(options)} must satisfy {allowed}, "
+                f"got {given}."
+            )
+
+
 def make(name: str, features: int, *, num_layers: int | None = None, mode: str = "auto", **options) -> MemoryModel:
-    """A memory model mapping [T, features] -> [T, features]; options go to the layer (e.g. hidden=128)."""
+    """A memory model mapping [T, features] -> [T, features]; options go to the layer (e.g. hidden=128).
+
+    Every size (features, num_layers and each int option of the layer, e.g. hidden, key_size, trace_size) must
+    be a positive integer, every float option a finite number within its range (_RANGES); otherwise ValueError
+    names the model, the option, the value and what is allowed, e.g. "lru option hidden must be a positive
+    integer, got -3.". An unknown option is a TypeError.
+    """
     if name not in _REGISTRY:
         raise ValueError(f"unknown model {name!r}; registered models: {', '.join(names())}.")
     layer_cls, default_layers, gated = _REGISTRY[name]
@@ -44,20 +73,19 @@ def make(name: str, features: int, *, num_layers: int | None = None, mode: str =
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"{name} has no option(s) {sorted(unknown)}; its options are {sorted(allowed)}.")
-    num_layers = default_layers if num_layers is None else num_layers
-    if not isinstance(features, int) or features < 1 or num_layers < 1:
-        raise ValueError(f"features and num_layers must be positive integers, got {features!r} and {num_layers!r}.")
     if mode not in ("auto", "associative", "serial") or (name == "gru" and mode == "associative"):
         raise ValueError(f"mode {mode!r} is not available for {name}; use 'auto', 'serial'"
                          + ("" if name == "gru" else " or 'associative'") + ".")
-    return MemoryModel(
+    model = MemoryModel(
         cell=layer_cls(features=features, **options),
         features=features,
-        num_layers=num_layers,
+        num_layers=default_layers if num_layers is None else num_layers,
         gated_residual=gated,
         mode=mode,
         kind=name,
     )
+    _check_ranges(name, model.cell)
+    return model
 
 
 __all__ = ["FFM", "GRU", "GatedResidual", "LRU", "LinearAttention", "MemoroidLayer", "MemoryModel", "S5", "make", "names"]

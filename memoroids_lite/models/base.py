@@ -9,12 +9,42 @@ The state of a stack is a tuple with one monoid element per layer. Batches of ta
 
 from __future__ import annotations
 
+import inspect
+import math
+import numbers
+
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
 from memoroids_lite.memoroid import Memoroid, run
 from memoroids_lite.monoid import resolve_mode
+
+
+def _is_size(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool) and value >= 1
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def check_options(kind: str, module: nn.Module) -> None:
+    """Raise ValueError unless every option a memoroids_lite class declares on `module` has a valid type:
+    an `int` field is a size, a positive integer (a bool is not one); a `float` field is a finite number.
+
+    The message names the model `kind`, the option and the value given. Fields that a user's own layer class
+    adds are left to that class. Checked on the Python values of the fields, so it never touches a traced value.
+    """
+    for cls in type(module).__mro__:
+        if not cls.__module__.startswith("memoroids_lite."):
+            continue
+        for option, declared in inspect.get_annotations(cls).items():
+            value = getattr(module, option)
+            if declared in ("int", int) and not _is_size(value):
+                raise ValueError(f"{kind} option {option} must be a positive integer, got {value!r}.")
+            if declared in ("float", float) and not _is_number(value):
+                raise ValueError(f"{kind} option {option} must be a finite number, got {value!r}.")
 
 
 class MemoroidLayer(nn.Module):
@@ -69,6 +99,10 @@ class MemoryModel(nn.Module):
     stack is a fresh copy with its own parameters. gated_residual: wrap each layer in GatedResidual.
     mode: how memoroid layers scan — "associative", "serial" or "auto" (serial on CPU, associative on
     GPU/TPU); every mode gives the same result. A call may override it: model.apply(..., mode="serial").
+
+    Built with bad sizes it raises ValueError at once, naming the option (`check_options`): features and
+    num_layers, and the cell's own sizes (hidden, key_size, ...) when the cell is one of the package's layers,
+    must be positive integers, and the cell's features must be the model's.
     """
 
     cell: nn.Module
@@ -77,6 +111,17 @@ class MemoryModel(nn.Module):
     gated_residual: bool = False
     mode: str = "auto"
     kind: str = "model"
+
+    def __post_init__(self):
+        check_options(self.kind, self)
+        check_options(self.kind, self.cell)
+        if getattr(self.cell, "features", self.features) != self.features:
+            raise ValueError(
+                f"{self.kind}: the cell has features={self.cell.features!r} but the model has "
+                f"features={self.features!r}; they must be equal, as every layer maps [T, features] to "
+                "[T, features]."
+            )
+        super().__post_init__()
 
     def setup(self):
         def layer(i):
@@ -115,8 +160,8 @@ class MemoryModel(nn.Module):
         start = jnp.asarray(start)
         if start.dtype != jnp.bool_ or start.shape != (jnp.shape(x)[0],):
             raise ValueError(
-                f"start must be a boolean array of shape ({jnp.shape(x)[0]},), got {start.dtype}{list(start.shape)}: "
-                "start[t] is True iff step t is the first of its episode."
+                f"start must be a boolean array of shape [T] = ({jnp.shape(x)[0]},) like x, got "
+                f"{start.dtype}{list(start.shape)}: start[t] is True iff step t is the first of its episode."
             )
         if state is None:
             return

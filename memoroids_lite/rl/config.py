@@ -7,6 +7,7 @@ random EPISODES before training and trained for 5,000–40,000 more; here `warmu
 environment STEPS and default to budgets a 2-core CPU finishes in minutes. The paper's ratio of one episode
 per update is kept: `num_envs × rollout_length` ≈ one episode of the task per update.
 
+`TrainConfig(...)` checks every field at once (`rl/validation.py`) and raises a ConfigError listing all problems.
 `for_task(env, **overrides)` adds the paper's memory sizes (`PAPER_MEMORY`: its code's LRU with 128 complex
 states, S5 with ssm_size 256 i.e. P = 128, FFM with trace 64 × context 4, linear attention with keys of 16 and an
 MLP of width 256; `TrainConfig` alone keeps the models' small defaults) and its per-task settings (γ = 0.5 and
@@ -20,9 +21,7 @@ import dataclasses
 from typing import Any
 
 from memoroids_lite.envs import make as make_env
-from memoroids_lite.envs import names as env_names
-from memoroids_lite.models import names as model_names
-from memoroids_lite.rl.segment import INITS
+from memoroids_lite.rl.validation import ConfigError, problems
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +40,7 @@ class TrainConfig:
     rollout_length: int = 13  # steps of each environment between updates
     updates_per_rollout: int = 1
     warmup_steps: int = 10_000  # environment steps with random actions before learning starts
-    train_steps: int = 50_000  # environment steps after them
+    train_steps: int = 49_920  # environment steps after them: 48 evaluations of 8 × 13 × 10 steps
     buffer_size: int = 200_000  # transitions kept (all environments together)
     gamma: float = 0.99
     learning_rate: float = 1e-4
@@ -58,46 +57,9 @@ class TrainConfig:
     paper_code_loss: bool = False
 
     def __post_init__(self):
-        def fail(message):
-            raise ValueError(f"TrainConfig: {message}")
-
-        if self.env not in env_names():
-            try:
-                make_env(self.env, **self.env_kwargs)
-            except (ValueError, TypeError) as error:
-                fail(str(error))
-        if self.model not in model_names():
-            fail(f"unknown model {self.model!r}; registered models: {', '.join(model_names())}.")
-        if self.batching not in ("tape", "segment"):
-            fail(f"batching must be 'tape' or 'segment', got {self.batching!r}.")
-        if self.segment_init not in INITS:
-            fail(f"segment_init must be one of {INITS}, got {self.segment_init!r}.")
-        if self.paper_code_loss and self.batching == "segment" and self.segment_init != "zero":
-            fail("paper_code_loss reproduces the paper's code, whose segments start from zero memory; "
-                 f"use segment_init='zero' (got {self.segment_init!r}).")
-        for name in ("segment_length", "batch_size", "num_envs", "rollout_length", "updates_per_rollout",
-                     "eval_interval", "eval_episodes", "features"):
-            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
-                fail(f"{name} must be a positive integer, got {getattr(self, name)!r}.")
-        if self.batching == "segment" and self.batch_size % self.segment_length:
-            fail(f"batch_size ({self.batch_size}) must be divisible by segment_length ({self.segment_length}): "
-                 "a segment batch is batch_size / L windows of L transitions.")
-        if self.warmup_steps < 0 or self.train_steps < 0 or self.burn_in < 0 or self.lr_warmup < 0:
-            fail("warmup_steps, train_steps, burn_in and lr_warmup must be >= 0.")
-        if not self.learning_rate > 0 or not self.max_grad_norm > 0:
-            fail(f"learning_rate and max_grad_norm must be > 0, got {self.learning_rate}, {self.max_grad_norm}.")
-        if not 0 <= self.gamma <= 1 or not 0 < self.tau <= 1:
-            fail(f"gamma must be in [0, 1] and tau in (0, 1], got {self.gamma}, {self.tau}.")
-        if not 0 <= self.epsilon_end <= 1 or not 0 <= self.epsilon_start <= 1:
-            fail("epsilon_start and epsilon_end must be in [0, 1].")
-        longest = self.max_episode_steps
-        if self.buffer_size // self.num_envs < 2 * longest + self.rollout_length:
-            fail(f"buffer_size {self.buffer_size} is too small: each of the {self.num_envs} streams needs room for "
-                 f"two whole episodes ({longest} steps each) plus a rollout; use >= "
-                 f"{self.num_envs * (2 * longest + self.rollout_length)}.")
-        if self.warmup_steps < self.num_envs * (longest + 1):
-            fail(f"warmup_steps {self.warmup_steps} is too short to finish one episode per environment: use >= "
-                 f"{self.num_envs * (longest + 1)} so the first update has whole episodes to sample.")
+        found = problems(self)
+        if found:
+            raise ConfigError(found)
 
     @property
     def max_episode_steps(self) -> int:
@@ -136,9 +98,10 @@ PAPER_MEMORY = {"linear_attention": {"key_size": 16, "mlp_size": 256}, "lru": {"
 def for_task(env: str, **overrides: Any) -> TrainConfig:
     """A TrainConfig with the paper's memory sizes and per-task settings (Table H.3 and its configs), then
     `overrides` (a `model_kwargs` there replaces the paper's sizes whole)."""
-    task = _task(env)
+    task = _task(env) if isinstance(env, str) else env  # (TrainConfig names a wrong type)
     model = overrides.get("model", TrainConfig.model)
-    settings: dict[str, Any] = {"env": env, "model_kwargs": dict(PAPER_MEMORY.get(model, {}))}
+    memory = PAPER_MEMORY.get(model, {}) if isinstance(model, str) else {}
+    settings: dict[str, Any] = {"env": env, "model_kwargs": dict(memory)}
     if env == "RepeatPreviousEasy":  # the paper's only Repeat Previous: 2 decks, k = 10 (not POPGym's Easy)
         settings.update(gamma=0.5, epsilon_end=0.1, env_kwargs={"num_decks": 2, "k": 10})
         if model == "ffm":
@@ -153,4 +116,10 @@ def for_task(env: str, **overrides: Any) -> TrainConfig:
         settings.update(rollout_length=7)  # 8 × 7 = 56 ≈ one 51-step episode per update
     if task == "CountRecall":
         settings.update(rollout_length=7)
-    return TrainConfig(**{**settings, **overrides})
+    settings.update(overrides)
+    if "train_steps" not in overrides:  # the default budget in whole evaluations of this task's rollouts
+        chunk = 1
+        for name in ("num_envs", "rollout_length", "eval_interval"):
+            chunk *= settings.get(name, getattr(TrainConfig, name))
+        settings["train_steps"] = TrainConfig.train_steps // chunk * chunk
+    return TrainConfig(**settings)

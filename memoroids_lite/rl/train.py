@@ -62,7 +62,7 @@ def make_train(config: TrainConfig):
     optimizer = make_optimizer(config)
     store_memory = config.batching == "segment" and config.segment_init != "zero"
     burn_in = config.burn_in or config.segment_length
-    iterations = max(config.iterations, 1)
+    iterations = config.iterations  # a whole number of evaluations (validated)
     max_steps = int(env_params.max_steps_in_episode)
 
     def collect_steps(state: TrainState, steps: int, epsilon):
@@ -187,7 +187,7 @@ def make_train(config: TrainConfig):
         )
         return state, metrics
 
-    num_chunks = max(iterations // config.eval_interval, 1)
+    num_chunks = iterations // config.eval_interval
 
     def train(key) -> Metrics:
         _, metrics = jax.lax.scan(

@@ -1,0 +1,163 @@
+"""What makes a TrainConfig valid: every problem of a configuration found at once, each naming its field.
+
+    problems(config)   -> [Problem(field, value, allowed), ...]   (empty: valid)
+    ConfigError        raised by TrainConfig(...) with all of them; the command line prints them one per line
+
+Checked, in order: each field's type (a bool is not an int; an int is a float), the task and its options, the
+model and its options, the choices (batching, segment_init, scan_mode), sizes and ranges, the segment length
+against the task's longest episode, the replay buffer against two episodes, and the budgets. Budgets are never
+rounded: `train_steps` must be a whole number of evaluations (num_envs × rollout_length × eval_interval
+environment steps each) and `warmup_steps` a whole number of steps of every environment; otherwise the error
+names the nearest budgets that are.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from typing import Any, Callable, NamedTuple
+
+import gymnax
+
+from memoroids_lite import models
+from memoroids_lite.envs import TASKS
+from memoroids_lite.envs import make as make_env
+from memoroids_lite.envs import names as env_names
+from memoroids_lite.rl.segment import INITS
+
+SCAN_MODES = ("auto", "associative", "serial")
+
+
+class Problem(NamedTuple):
+    field: str  # the TrainConfig field
+    value: Any  # what was given
+    allowed: str  # what is allowed, and why
+
+    def __str__(self) -> str:
+        return f"{self.field} = {self.value!r}: {self.allowed}"
+
+
+class ConfigError(ValueError):
+    """An invalid TrainConfig; `.problems` lists everything wrong with it."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        lines = "".join(f"\n  {p}" for p in problems)
+        super().__init__(f"TrainConfig has {len(problems)} problem(s):{lines}")
+
+
+def _type_ok(value, kind) -> bool:
+    if kind is bool:
+        return isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string",
+               dict: "a dict (a JSON object) of options"}
+
+
+def nearest_multiples(value: int, step: int) -> str:
+    """'2080 or 3120': the positive multiples of `step` on either side of `value`."""
+    below = value // step * step
+    return f"{below} or {below + step}" if below >= step else f"{step}"
+
+
+def problems(config) -> list[Problem]:
+    """Everything wrong with `config` (a TrainConfig), in field order; [] when it is valid."""
+    found: list[Problem] = []
+    kinds = typing.get_type_hints(type(config))
+    bad_type = set()
+    for field in dataclasses.fields(config):
+        value = getattr(config, field.name)
+        if not _type_ok(value, kinds[field.name]):
+            found.append(Problem(field.name, value, f"must be {_TYPE_NAMES[kinds[field.name]]}."))
+            bad_type.add(field.name)
+
+    def check(field: str, test: Callable[[Any], bool], allowed: str) -> None:
+        """A problem with `field` unless test(its value) holds; not tested if its type is wrong already."""
+        value = getattr(config, field)
+        if field not in bad_type and not test(value):
+            found.append(Problem(field, value, allowed))
+
+    def good(*fields: str) -> bool:
+        return not bad_type.intersection(fields) and not {p.field for p in found}.intersection(fields)
+
+    # the task and its options
+    if good("env", "env_kwargs"):
+        known = config.env in env_names() or config.env in gymnax.registered_envs
+        check("env", lambda _: known, f"unknown task; the POPGym tasks are {', '.join(TASKS)}, each with Easy, "
+              "Medium or Hard appended (or bare, taking options); or give any gymnax id.")
+        if known:
+            try:
+                make_env(config.env, **config.env_kwargs)
+            except (ValueError, TypeError) as error:
+                check("env_kwargs", lambda _: False, str(error))
+
+    # the model and its options
+    check("model", lambda model: model in models.names(), f"unknown model; choose one of {', '.join(models.names())}.")
+    check("scan_mode", lambda mode: mode in SCAN_MODES and not (config.model == "gru" and mode == "associative"),
+          f"choose one of {SCAN_MODES} ('associative' is not available for gru, which is not a memoroid).")
+    check("features", lambda n: n >= 1, "must be a positive integer (the width of the network).")
+    if good("model", "model_kwargs", "features"):
+        try:
+            models.make(config.model, config.features, **config.model_kwargs)
+        except (ValueError, TypeError) as error:
+            check("model_kwargs", lambda _: False, str(error))
+
+    # choices, sizes and ranges
+    check("batching", lambda b: b in ("tape", "segment"), "choose 'tape' or 'segment'.")
+    check("segment_init", lambda init: init in INITS, f"choose one of {INITS}.")
+    for name in ("segment_length", "batch_size", "num_envs", "rollout_length", "updates_per_rollout",
+                 "eval_interval", "eval_episodes", "buffer_size"):
+        check(name, lambda n: n >= 1, "must be a positive integer.")
+    for name in ("warmup_steps", "train_steps", "burn_in", "lr_warmup"):
+        check(name, lambda n: n >= 0, "must be an integer >= 0.")
+    check("learning_rate", lambda x: x > 0, "must be a number > 0.")
+    check("max_grad_norm", lambda x: x > 0, "must be a number > 0 (the global-norm clip).")
+    check("gamma", lambda x: 0 <= x <= 1, "the discount must be a number in [0, 1].")
+    check("tau", lambda x: 0 < x <= 1, "the target update rate must be a number in (0, 1].")
+    check("epsilon_start", lambda x: 0 <= x <= 1, "a probability: a number in [0, 1].")
+    check("epsilon_end", lambda x: 0 <= x <= 1, "a probability: a number in [0, 1].")
+    if good("paper_code_loss", "batching", "segment_init") and config.paper_code_loss:
+        check("segment_init", lambda init: config.batching == "tape" or init == "zero",
+              "paper_code_loss reproduces the paper's code, whose segments start from zero memory: use 'zero'.")
+    if good("batching", "batch_size", "segment_length") and config.batching == "segment":
+        check("batch_size", lambda n: n % config.segment_length == 0,
+              f"must be divisible by segment_length ({config.segment_length}): a segment batch is "
+              "batch_size / L windows of L transitions.")
+    if not good("env", "env_kwargs"):
+        return found
+
+    # against the task's longest episode
+    longest = config.max_episode_steps
+    if good("batching", "segment_length") and config.batching == "segment":
+        check("segment_length", lambda n: n <= 2 * longest,
+              f"longer than twice the longest episode of {config.env} ({longest} steps): most of every "
+              f"segment would be padding; use <= {2 * longest}.")
+    if good("buffer_size", "num_envs", "rollout_length"):
+        need = config.num_envs * (2 * longest + config.rollout_length)
+        check("buffer_size", lambda n: n >= need,
+              f"too small: each of the {config.num_envs} environments' streams needs room for two whole "
+              f"episodes ({longest} steps each) plus a rollout; use >= {need}.")
+
+    # budgets: trained exactly as asked, never rounded
+    if good("warmup_steps", "num_envs"):
+        need = config.num_envs * (longest + 1)
+        if config.warmup_steps < need:
+            check("warmup_steps", lambda _: False,
+                  f"too short to finish one episode in every environment; use >= {need}.")
+        else:
+            check("warmup_steps", lambda n: n % config.num_envs == 0,
+                  f"must be a whole number of steps of each of the {config.num_envs} environments; use "
+                  f"{nearest_multiples(config.warmup_steps, config.num_envs)}.")
+    if good("train_steps", "num_envs", "rollout_length", "eval_interval"):
+        chunk = config.steps_per_iteration * config.eval_interval
+        check("train_steps", lambda n: n >= chunk and n % chunk == 0,
+              f"must be a whole number (>= 1) of evaluations of num_envs × rollout_length × eval_interval = "
+              f"{config.num_envs} × {config.rollout_length} × {config.eval_interval} = {chunk} environment "
+              f"steps; use {nearest_multiples(config.train_steps, chunk)}.")
+    return found
