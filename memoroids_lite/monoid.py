@@ -138,12 +138,17 @@ def _check_start(start, length: int) -> jax.Array:
     return start
 
 
-def _check_initial(initial: Element, elems: Element) -> None:
-    if jax.tree.structure(initial) != jax.tree.structure(elems):
+def _check_structure(name: str, element: Element, elems: Element) -> None:
+    """`element` (named `name` in the error) has the pytree structure of one element of elems."""
+    if jax.tree.structure(element) != jax.tree.structure(elems):
         raise ValueError(
-            "initial must have the same pytree structure as one element of elems: "
-            f"got {jax.tree.structure(initial)} and {jax.tree.structure(elems)}."
+            f"{name} must have the same pytree structure as one element of elems: "
+            f"got {jax.tree.structure(element)} and {jax.tree.structure(elems)}."
         )
+
+
+def _check_initial(initial: Element, elems: Element) -> None:
+    _check_structure("initial", initial, elems)
     for (path, i), e in zip(_paths(initial), jax.tree.leaves(elems)):
         if jnp.shape(i) != jnp.shape(e)[1:]:
             raise ValueError(
@@ -159,11 +164,7 @@ def _broadcasts(shape: tuple, to: tuple) -> bool:
 
 def _check_identity(identity: Element, elems: Element) -> None:
     """monoid.identity() is one element: the structure of elems, each leaf broadcasting to one step's shape."""
-    if jax.tree.structure(identity) != jax.tree.structure(elems):
-        raise ValueError(
-            "monoid.identity() must have the same pytree structure as one element of elems: "
-            f"got {jax.tree.structure(identity)} and {jax.tree.structure(elems)}."
-        )
+    _check_structure("monoid.identity()", identity, elems)
     for (path, e), x in zip(_paths(identity), jax.tree.leaves(elems)):
         step = jnp.shape(x)[1:]
         if not _broadcasts(jnp.shape(e), step):
