@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from memoroids_lite import checkpoint
 from memoroids_lite.rl.config import TrainConfig, for_task
-from memoroids_lite.rl.validation import ConfigError, Problem
+from memoroids_lite.rl.validation import ConfigError, Problem, padding_note
 from memoroids_lite.rl.train import Metrics, make_train
 from memoroids_lite.timing import machine
 
@@ -182,6 +182,9 @@ def main(argv=None) -> None:
     problems += [f"--out {args.out}: {p}" for p in out_problems(args.out, config, args.seeds)]
     if problems:
         parser.exit(2, "".join(f"error: {p}\n" for p in problems))
+    note = padding_note(config)
+    if note:
+        print(f"note: {note}", file=sys.stderr)
     try:
         run(config, args.seeds, args.out, checkpoint_every_s=args.checkpoint_every)
     except checkpoint.CheckpointError as error:

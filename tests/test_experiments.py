@@ -126,3 +126,23 @@ def test_only_trains_the_runs_it_names(tmp_path):
         experiments.run("tape-vs-segment", "ci", str(tmp_path), only="CountRecall*")
     with pytest.raises(ValueError, match="the returns benchmark has none"):
         experiments.run("returns", "ci", str(tmp_path), only="*")
+
+
+@pytest.mark.parametrize("scale", experiments.SCALES)
+def test_a_dry_run_describes_every_run_and_writes_nothing(scale, tmp_path, capsys):
+    """Every run of every experiment is a valid configuration at every scale (the paper's grid included), and
+    --dry-run prints one line for each, with its collection and buffer, training and writing nothing."""
+    for name in experiments.EXPERIMENTS:
+        planned = experiments.runs_of(name, scale)
+        assert experiments.run(name, scale, str(tmp_path / "out"), dry_run=True) is None
+        lines = capsys.readouterr().out.splitlines()
+        assert len(lines) == max(len(planned), 1)
+        for line, (run_name, config, seeds) in zip(lines, planned):
+            assert line.startswith(f"{run_name}: {config.env} {config.model} {config.batching}")
+            assert f"{seeds} seeds" in line and f"buffer {config.buffer_size:,} transitions" in line
+    assert not (tmp_path / "out").exists()
+    if scale == "paper":
+        assert len(experiments.runs_of("tape-vs-segment", "paper")) == 9 * 4 * 5
+        minesweeper = experiments.describe(*experiments.runs_of("tape-vs-segment", "paper")[
+            [r[0] for r in experiments.runs_of("tape-vs-segment", "paper")].index("MineSweeperEasy_ffm_segment_100")])
+        assert "at least 86% of every segment batch is padding" in minesweeper

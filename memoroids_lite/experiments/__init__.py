@@ -26,6 +26,7 @@ import sys
 import numpy as np
 
 from memoroids_lite.experiments import acting, returns, sensitivity, training
+from memoroids_lite.rl.validation import padding_note
 
 EXPERIMENTS = ("returns", "tape-vs-segment", "sensitivity", "train-time")
 SCALES = ("ci", "cpu", "paper")
@@ -88,15 +89,48 @@ def run_sensitivity(scale: str, out: str, episodes: int = 4, only=None) -> str:
     return path
 
 
-def run(name: str, scale: str, out: str, only: str | None = None) -> str:
+def runs_of(name: str, scale: str):
+    """The training runs of experiment `name` at `scale`: [(run name, TrainConfig, seeds)] ([] for returns)."""
+    if name == "tape-vs-segment":
+        return training.tape_vs_segment_runs(scale)
+    if name == "train-time":
+        return training.train_time_runs(scale)
+    if name == "sensitivity":
+        return sensitivity_runs(scale)
+    return []
+
+
+def describe(name: str, config, seeds: int) -> str:
+    """One line of what a run will train: its task, warm-up, updates, collection per update and buffer."""
+    longest = config.max_episode_steps
+    collected = config.warmup_steps + config.train_steps
+    updates = config.iterations * config.updates_per_rollout
+    per_update = config.steps_per_iteration / config.updates_per_rollout
+    kept = ("keeps every transition" if config.buffer_size >= collected
+            else f"overwritten: the run collects {collected:,}")
+    return (f"{name}: {config.env} {config.model} {config.batching}"
+            + (f" L={config.segment_length}" if config.batching == "segment" else "")
+            + f", {seeds} seeds | warm-up {config.warmup_steps:,} random steps ({config.warmup_steps / longest:,.0f}"
+            f" longest episodes of {longest}) | {updates:,} updates, {per_update:g} steps each"
+            f" ({per_update / longest:.2f} longest episodes) | buffer {config.buffer_size:,} transitions, {kept}"
+            + (f" | {padding_note(config)}" if padding_note(config) else ""))
+
+
+def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool = False) -> str | None:
     """Run (or resume) experiment `name` at `scale` into directory `out`; returns the main result file.
-    `only`, a glob over run names, trains some runs only (and returns out/runs.json, the list of all runs)."""
+    `only`, a glob over run names, trains some runs only (and returns out/runs.json, the list of all runs).
+    `dry_run` prints one line per run (`describe`) and trains and writes nothing."""
     if name not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}.")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}.")
     if only is not None and name == "returns":
         raise ValueError("--only selects training runs; the returns benchmark has none.")
+    if dry_run:  # what would train, one line a run; nothing is trained or written
+        chosen = [r for r in runs_of(name, scale) if only is None or fnmatch.fnmatchcase(r[0], only)]
+        for line in [describe(*r) for r in chosen] or [f"{name} trains nothing (it times the return scans)"]:
+            print(line)
+        return None
     os.makedirs(out, exist_ok=True)
     if name == "returns":
         path = os.path.join(out, "returns.csv")

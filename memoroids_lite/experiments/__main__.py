@@ -9,5 +9,9 @@ parser.add_argument("name", choices=EXPERIMENTS)
 parser.add_argument("--scale", choices=SCALES, default="cpu")
 parser.add_argument("--out", required=True, help="results directory; run again to resume")
 parser.add_argument("--only", metavar="PATTERN", help="train only the runs whose names match this glob, e.g. 'CountRecall*'")
+parser.add_argument("--dry-run", action="store_true",
+                    help="print one line per run (task, warm-up, updates, collection, buffer) and train nothing")
 args = parser.parse_args()
-print(run(args.name, args.scale, args.out, args.only))
+result = run(args.name, args.scale, args.out, args.only, args.dry_run)
+if result is not None:
+    print(result)

@@ -4,11 +4,12 @@
     ConfigError        raised by TrainConfig(...) with all of them; the command line prints them one per line
 
 Checked, in order: each field's type (a bool is not an int; an int is a float), the task and its options, the
-model and its options, the choices (batching, segment_init, scan_mode), sizes and ranges, the segment length
-against the task's longest episode, the replay buffer against two episodes, and the budgets. Budgets are never
-rounded: `train_steps` must be a whole number of evaluations (num_envs × rollout_length × eval_interval
-environment steps each) and `warmup_steps` a whole number of steps of every environment; otherwise the error
-names the nearest budgets that are.
+model and its options, the choices (batching, segment_init, scan_mode), sizes and ranges, the replay buffer
+against two episodes, and the budgets. Budgets are never rounded: `train_steps` must be a whole number of
+evaluations (num_envs × rollout_length × eval_interval environment steps each) and `warmup_steps` a whole
+number of steps of every environment; otherwise the error names the nearest budgets that are.
+
+    padding_note(config) -> str | None   what a valid but wasteful choice costs (segments longer than episodes)
 """
 
 from __future__ import annotations
@@ -134,10 +135,6 @@ def problems(config) -> list[Problem]:
 
     # against the task's longest episode
     longest = config.max_episode_steps
-    if good("batching", "segment_length") and config.batching == "segment":
-        check("segment_length", lambda n: n <= 2 * longest,
-              f"longer than twice the longest episode of {config.env} ({longest} steps): most of every "
-              f"segment would be padding; use <= {2 * longest}.")
     if good("buffer_size", "num_envs", "rollout_length"):
         need = config.num_envs * (2 * longest + config.rollout_length)
         check("buffer_size", lambda n: n >= need,
@@ -161,3 +158,15 @@ def problems(config) -> list[Problem]:
               f"{config.num_envs} × {config.rollout_length} × {config.eval_interval} = {chunk} environment "
               f"steps; use {nearest_multiples(config.train_steps, chunk)}.")
     return found
+
+
+def padding_note(config) -> str | None:
+    """What a valid but wasteful choice costs: segments longer than the task's longest episode are allowed (the
+    paper's grid runs L = 50 and 100 on MineSweeper, whose episodes last at most 14 steps) but are mostly
+    padding; the note says how much at least. None otherwise."""
+    if config.batching != "segment" or config.segment_length <= config.max_episode_steps:
+        return None
+    longest = config.max_episode_steps
+    return (f"segment_length {config.segment_length} is longer than the longest episode of {config.env} "
+            f"({longest} steps): at least {1 - longest / config.segment_length:.0%} of every segment batch is "
+            "padding.")
