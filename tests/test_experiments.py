@@ -146,3 +146,26 @@ def test_a_dry_run_describes_every_run_and_writes_nothing(scale, tmp_path, capsy
         minesweeper = experiments.describe(*experiments.runs_of("tape-vs-segment", "paper")[
             [r[0] for r in experiments.runs_of("tape-vs-segment", "paper")].index("MineSweeperEasy_ffm_segment_100")])
         assert "at least 86% of every segment batch is padding" in minesweeper
+
+
+def test_deviations_from_the_paper_are_computed_from_the_configuration():
+    from memoroids_lite.envs import TASKS
+    from memoroids_lite.experiments.paper import PROTOCOL, deviations
+    from memoroids_lite.experiments.training import config_for
+
+    assert set(PROTOCOL) == set(TASKS)  # the nine tasks of the paper
+    config = config_for("RepeatPreviousEasy", "ffm", 5_000, batching="tape")
+    found = {aspect: (paper, here) for aspect, paper, here in deviations(config, 3)}
+    assert found["seeds"] == ("10", "3")
+    assert found["replay buffer"] == ("never discards",
+                                      "200,000 transitions, overwritten (the run collects 530,000)")
+    assert "updates" not in found and "gamma" not in found and "ffm sizes" not in found  # as the paper's
+    assert "segment loss" not in found and "Q-targets" in found  # a tape; this package's targets
+    changed = {aspect: here for aspect, _, here in deviations(config.replace(gamma=0.9, buffer_size=600_000), 10)}
+    assert changed["gamma"] == "0.9" and "replay buffer" not in changed and "seeds" not in changed
+    segment = dict((a, h) for a, _, h in deviations(config.replace(batching="segment", paper_code_loss=True), 3))
+    assert "segment loss" not in segment and "Q-targets" not in segment  # the paper's code's loss, on purpose
+    minesweeper = {a: (p, h) for a, p, h in deviations(config_for("MineSweeperEasy", "lru", 40_000), 10)}
+    assert minesweeper["collected per update"] == (
+        "one episode", "104 steps of 8 environments (7.43 episodes of the longest, 14 steps)")
+    assert "tau" not in minesweeper and "updates" not in minesweeper  # 1/400 and 40,000, as the paper's

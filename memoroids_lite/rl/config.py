@@ -4,8 +4,11 @@ Defaults follow the paper's Table H.3 (Double Dueling DQN, batch 1,000 transitio
 200-update warm-up, global-norm clip 0.01, Polyak τ = 0.005 i.e. "0.995", ε from 0.2 to 0.01, 20 greedy
 evaluation episodes) and its network (256 features). Scaled for a CPU: the paper collected 5,000–10,000
 random EPISODES before training and trained for 5,000–40,000 more; here `warmup_steps` and `train_steps` count
-environment STEPS and default to budgets a 2-core CPU finishes in minutes. The paper's ratio of one episode
-per update is kept: `num_envs × rollout_length` ≈ one episode of the task per update.
+environment STEPS and default to budgets a 2-core CPU finishes in minutes. The paper collected ONE whole episode
+per epoch; here every update follows `num_envs × rollout_length` steps, set per task near the length of one
+episode: exact for the fixed-length card games, more episodes for tasks whose episodes end early (MineSweeper),
+less for long ones (CartPole, the bandit). `memoroids_lite.experiments.paper.deviations` lists every such
+difference of a run from the paper's protocol.
 
 `TrainConfig(...)` checks every field at once (`rl/validation.py`) and raises a ConfigError listing all problems.
 `for_task(env, **overrides)` adds the paper's memory sizes (`PAPER_MEMORY`: its code's LRU with 128 complex
@@ -81,7 +84,8 @@ class TrainConfig:
         return dataclasses.asdict(self)
 
 
-def _task(env: str) -> str:
+def task_of(env: str) -> str:
+    """The task of a task id: RepeatPreviousEasy -> RepeatPrevious."""
     for level in ("Easy", "Medium", "Hard"):
         if env.endswith(level):
             return env[: -len(level)]
@@ -98,7 +102,7 @@ PAPER_MEMORY = {"linear_attention": {"key_size": 16, "mlp_size": 256}, "lru": {"
 def for_task(env: str, **overrides: Any) -> TrainConfig:
     """A TrainConfig with the paper's memory sizes and per-task settings (Table H.3 and its configs), then
     `overrides` (a `model_kwargs` there replaces the paper's sizes whole)."""
-    task = _task(env) if isinstance(env, str) else env  # (TrainConfig names a wrong type)
+    task = task_of(env) if isinstance(env, str) else env  # (TrainConfig names a wrong type)
     model = overrides.get("model", TrainConfig.model)
     memory = PAPER_MEMORY.get(model, {}) if isinstance(model, str) else {}
     settings: dict[str, Any] = {"env": env, "model_kwargs": dict(memory)}
