@@ -220,7 +220,7 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
     # the seed trained alone (batching seeds with jax.vmap changes the floating-point rounding of its updates).
     init, chunk = jax.jit(train.init), jax.jit(train.chunk, donate_argnums=0)
     begin = time.perf_counter()
-    saved = checkpoint.load(out, jax.eval_shape(jax.vmap(train.init), keys))
+    saved = checkpoint.load(out, saved_state_like(train, seeds))
     if saved is not None:
         stacked, meta = saved
         states = [jax.tree.map(lambda x: x[seed], stacked) for seed in range(seeds)]
@@ -261,6 +261,11 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
     return rows
 
 
+def saved_state_like(train, seeds: int):
+    """The shapes and dtypes of a checkpointed state (leading axis = seed), computed without running init."""
+    return jax.eval_shape(jax.vmap(train.init), seed_keys(seeds))
+
+
 def seed_keys(seeds: int) -> jax.Array:
     """The keys of seeds 0..seeds-1: seed i's key is PRNGKey(i), whatever the number of seeds beside it."""
     return jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
@@ -271,8 +276,7 @@ def load_params(out: str):
     with open(os.path.join(out, "config.json")) as f:
         described = json.load(f)
     train = make_train(TrainConfig(**described["config"]))
-    like = jax.eval_shape(jax.vmap(train.init), seed_keys(described["seeds"]))
-    saved = checkpoint.load(out, like)
+    saved = checkpoint.load(out, saved_state_like(train, described["seeds"]))
     if saved is None:
         raise FileNotFoundError(f"{out} has no checkpoint ({checkpoint.INDEX}): train the run into it first.")
     return saved[0].params

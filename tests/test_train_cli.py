@@ -2,9 +2,11 @@
 exit status 2, nothing written; budgets trained exactly; checkpoints that cannot run code; kills that lose
 nothing but time; each seed the same alone or beside others."""
 
+import io
 import json
 import os
 import pickle
+import re
 import signal
 import subprocess
 import sys
@@ -70,7 +72,7 @@ def test_a_bad_flag_is_refused_in_one_line_and_nothing_is_written(flag, value, m
     monkeypatch.chdir(tmp_path)
     argv = with_flag(TINY, flag, value)
     (line,) = refused(argv + ["--out", "out"], capsys)
-    assert __import__("re").search(message, line), line
+    assert re.search(message, line), line
     assert os.listdir(tmp_path) == []
 
 
@@ -90,7 +92,7 @@ SET_CASES = [  # (--set item, what the one error line must say)
 @pytest.mark.parametrize("item, message", SET_CASES, ids=[item for item, _ in SET_CASES])
 def test_a_bad_set_is_refused_naming_its_field(item, message, tmp_path, capsys):
     (line,) = refused(TINY + [item, "--out", str(tmp_path / "out")], capsys)
-    assert __import__("re").search(message, line), line
+    assert re.search(message, line), line
     assert not (tmp_path / "out").exists()
 
 
@@ -289,7 +291,7 @@ def test_a_planted_or_damaged_checkpoint_is_refused(tmp_path):
         cli.run(config, 1, str(out), show_progress=False)
     # Planted: arrays of Python objects, whose unpickling would leave a file behind, are never unpickled.
     marker = tmp_path / "pwned"
-    arrays = np.load(__import__("io").BytesIO(good))
+    arrays = np.load(io.BytesIO(good))
     planted = {name: arrays[name] for name in arrays.files}
     planted["arr_0"] = np.array([Planted(str(marker))], dtype=object)
     with open(state_file, "wb") as f:

@@ -102,18 +102,15 @@ def runs_of(name: str, scale: str):
 
 def describe(name: str, config, seeds: int) -> str:
     """One line of what a run will train: its task, warm-up, updates, collection per update and buffer."""
-    longest = config.max_episode_steps
-    collected = config.warmup_steps + config.train_steps
-    updates = config.iterations * config.updates_per_rollout
-    per_update = config.steps_per_iteration / config.updates_per_rollout
-    kept = ("keeps every transition" if config.buffer_size >= collected
-            else f"overwritten: the run collects {collected:,}")
+    longest, per_update, padding = config.max_episode_steps, config.steps_per_update, padding_note(config)
+    kept = ("keeps every transition" if config.buffer_size >= config.collected_steps
+            else f"overwritten: the run collects {config.collected_steps:,}")
     return (f"{name}: {config.env} {config.model} {config.batching}"
             + (f" L={config.segment_length}" if config.batching == "segment" else "")
             + f", {seeds} seeds | warm-up {config.warmup_steps:,} random steps ({config.warmup_steps / longest:,.0f}"
-            f" longest episodes of {longest}) | {updates:,} updates, {per_update:g} steps each"
+            f" longest episodes of {longest}) | {config.updates:,} updates, {per_update:g} steps each"
             f" ({per_update / longest:.2f} longest episodes) | buffer {config.buffer_size:,} transitions, {kept}"
-            + (f" | {padding_note(config)}" if padding_note(config) else ""))
+            + (f" | {padding}" if padding else ""))
 
 
 def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool = False) -> str | None:

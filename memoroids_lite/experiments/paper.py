@@ -65,13 +65,10 @@ def deviations(config: TrainConfig, seeds: int) -> list[tuple[str, str, str]]:
     """Every way the run (`config`, `seeds` seeds) departs from the paper's protocol for its task:
     (aspect, the paper, this run) for each aspect that differs."""
     paper = PROTOCOL[task_of(config.env)]
-    longest = config.max_episode_steps
-    updates = config.iterations * config.updates_per_rollout
-    per_update = config.steps_per_iteration / config.updates_per_rollout
-    collected = config.warmup_steps + config.train_steps
+    longest, per_update, collected = config.max_episode_steps, config.steps_per_update, config.collected_steps
     rows = [
         ("seeds", f"{paper.seeds}", f"{seeds}"),
-        ("updates", f"{paper.train_epochs * paper.train_ratio:,}", f"{updates:,}"),
+        ("updates", f"{paper.train_epochs * paper.train_ratio:,}", f"{config.updates:,}"),
         ("collected per update", "one episode" + (f" per {paper.train_ratio} updates" if paper.train_ratio > 1 else ""),
          f"{per_update:g} steps of {config.num_envs} environments ({per_update / longest:.2f} episodes of "
          f"the longest, {longest} steps)"),

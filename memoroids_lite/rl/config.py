@@ -77,6 +77,21 @@ class TrainConfig:
     def iterations(self) -> int:
         return self.train_steps // self.steps_per_iteration
 
+    @property
+    def updates(self) -> int:
+        """Gradient updates of the whole run."""
+        return self.iterations * self.updates_per_rollout
+
+    @property
+    def steps_per_update(self) -> float:
+        """Environment steps collected for each gradient update."""
+        return self.steps_per_iteration / self.updates_per_rollout
+
+    @property
+    def collected_steps(self) -> int:
+        """Environment steps of the whole run, warm-up included: what a buffer that never discards must hold."""
+        return self.warmup_steps + self.train_steps
+
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)
 
