@@ -8,7 +8,7 @@ from memoroids_lite.budget import budget
 from memoroids_lite.monoid import Monoid, check_monoid, resettable, scan, serial_scan
 from memoroids_lite.returns import discounted_return, gae, returns_to_go
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Monoid",

@@ -53,8 +53,10 @@ def _cpu_name() -> str:
 
 
 def machine() -> dict:
-    """What the numbers were measured on: device, CPU, cores and versions."""
+    """What the numbers were measured on: device, CPU, cores and versions (this package's too)."""
     import jaxlib
+
+    from memoroids_lite import __version__
 
     device = jax.devices()[0]
     return {
@@ -64,4 +66,5 @@ def machine() -> dict:
         "python": platform.python_version(),
         "jax": jax.__version__,
         "jaxlib": jaxlib.__version__,
+        "memoroids_lite": __version__,
     }

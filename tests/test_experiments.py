@@ -165,7 +165,45 @@ def test_deviations_from_the_paper_are_computed_from_the_configuration():
     assert changed["gamma"] == "0.9" and "replay buffer" not in changed and "seeds" not in changed
     segment = dict((a, h) for a, _, h in deviations(config.replace(batching="segment", paper_code_loss=True), 3))
     assert "segment loss" not in segment and "Q-targets" not in segment  # the paper's code's loss, on purpose
+    s5 = config_for("CountRecallEasy", "s5", 10_000)
+    assert "S5 output matrix C at initialisation" not in dict((a, h) for a, _, h in deviations(s5, 3))
+    before = dict((a, h) for a, _, h in deviations(s5, 3, trained_with="0.1.0"))  # runs before the fix
+    assert before["S5 output matrix C at initialisation"].startswith("real, lecun normal")
     minesweeper = {a: (p, h) for a, p, h in deviations(config_for("MineSweeperEasy", "lru", 40_000), 10)}
-    assert minesweeper["collected per update"] == (
-        "one episode", "104 steps of 8 environments (7.43 episodes of the longest, 14 steps)")
+    assert minesweeper["collection"] == (
+        "one episode per update", "104 steps of 8 environments per update (7.43 episodes of the longest, 14 steps)")
     assert "tau" not in minesweeper and "updates" not in minesweeper  # 1/400 and 40,000, as the paper's
+
+
+# Table H.3 of the paper, typed from the table: (random episodes, training epochs, train ratio, γ, τ, ε at the end)
+TABLE_H3 = {
+    "RepeatFirstEasy": (5_000, 5_000, 1, 0.99, 1 / 200, 0.01),
+    "RepeatPreviousEasy": (5_000, 5_000, 1, 0.5, 1 / 200, 0.1),
+    "CountRecallEasy": (10_000, 10_000, 1, 0.99, 1 / 200, 0.01),
+    "PositionOnlyCartPoleEasy": (10_000, 10_000, 1, 0.99, 1 / 200, 0.01),
+    "VelocityOnlyCartPoleEasy": (10_000, 10_000, 1, 0.99, 1 / 200, 0.01),
+    "NoisyPositionOnlyCartPoleEasy": (10_000, 10_000, 1, 0.99, 1 / 200, 0.01),
+    "AutoencodeEasy": (10_000, 10_000, 4, 0.99, 1 / 200, 0.01),
+    "MultiarmedBanditEasy": (10_000, 10_000, 1, 0.8, 1 / 400, 0.01),  # τ: its code's config (the table: 1/200)
+    "MineSweeperEasy": (10_000, 40_000, 1, 0.99, 1 / 400, 0.01),
+}
+
+
+def test_the_paper_scale_is_table_h3(capsys):
+    """Every run of the paper's grid collects one episode per epoch and has the table's budgets; its buffer
+    holds every transition of the run; the dry run prints exactly that, one line a run."""
+    runs = experiments.runs_of("tape-vs-segment", "paper")
+    assert {config.env for _, config, _ in runs} == set(TABLE_H3) and len(runs) == 9 * 4 * 5
+    experiments.run("tape-vs-segment", "paper", "unused", dry_run=True)
+    lines = dict(line.split(": ", 1) for line in capsys.readouterr().out.splitlines())
+    for name, config, seeds in runs:
+        random, epochs, ratio, gamma, tau, epsilon = TABLE_H3[config.env]
+        assert seeds == 10 and config.by_episode and config.num_envs == 1
+        assert (config.warmup_episodes, config.train_episodes, config.updates) == (random, epochs, epochs * ratio)
+        assert (config.gamma, config.tau, config.epsilon_end, config.eval_interval) == (gamma, tau, epsilon, 10)
+        assert (config.batch_size, config.learning_rate, config.max_grad_norm) == (1000, 1e-4, 0.01)
+        capacity = (random + epochs) * config.max_episode_steps
+        assert config.buffer_size == capacity
+        line = lines[name]
+        assert f"random warm-up {random:,} episodes | {epochs:,} training episodes, {epochs * ratio:,} updates" in line
+        assert f"buffer {capacity:,} transitions" in line and "keeps every transition" in line

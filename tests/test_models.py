@@ -242,3 +242,14 @@ def test_a_model_built_directly_checks_its_cell():
         offset: int = 0  # the user's own field: not a size the package knows about
 
     MemoryModel(cell=Offset(features=8), features=8)
+
+
+def test_s5_output_matrix_starts_as_in_the_s5_code():
+    """C̃ = CV with C complex [d, N], each part lecun normal over a fan-in of N·d (S5's `init_CV` on a
+    [d, N, 2] array): both parts of C̃ have standard deviation 1/sqrt(N·d), 1/256 for N = d = 256."""
+    features, hidden = 256, 128
+    model = make("s5", features=features, hidden=hidden)
+    params = model.init(jax.random.key(0), jnp.zeros((3, features)), jnp.zeros(3, bool))
+    C = params["params"]["layers_0"]["layer"]["C"]  # [2, d, P]: real part, imaginary part
+    expected = 1 / np.sqrt(2 * hidden * features)
+    np.testing.assert_allclose(np.std(C, axis=(1, 2)), [expected, expected], rtol=0.05)

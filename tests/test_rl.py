@@ -324,6 +324,49 @@ def test_evaluate_resets_the_memory_every_L_steps(model, options):
         collect.evaluate(env, env_params, network, params, key, 1, max_steps, -1)
 
 
+EPISODES = dict(TINY, num_envs=1, rollout="episode", warmup_steps=0, train_steps=0, batch_size=100)
+
+
+@pytest.mark.parametrize("env, env_kwargs", [("MineSweeperEasy", {}), ("RepeatPrevious", {"num_decks": 1, "k": 3})])
+def test_an_episode_rollout_collects_exactly_one_whole_episode(env, env_kwargs):
+    """rollout="episode" (the paper's epoch): the warm-up stores `warmup_episodes` whole episodes, and each
+    iteration adds exactly one more, of any length (MineSweeper's end early), then does its updates; the
+    environment steps reported are those stored."""
+    config = TrainConfig(**(EPISODES | dict(env=env, env_kwargs=env_kwargs, updates_per_rollout=2)),
+                         warmup_episodes=7, train_episodes=6, eval_interval=3)
+    train = make_train(config)
+    state = jax.jit(train.init)(jax.random.PRNGKey(1))
+    storage = state.storage
+    assert int(storage.records_written) == 7 and bool(state.collector.start[0])  # at an episode's first step
+    assert int(storage.written) == int(storage.record_length[:7].sum())  # nothing but whole episodes
+    state, metrics = jax.jit(train.chunk)(state)
+    assert int(state.storage.records_written) == 7 + 3 and int(metrics.updates) == 3 * 2
+    lengths = np.asarray(state.storage.record_length[7:10])
+    assert int(metrics.env_steps) == int(state.storage.written) == int(state.storage.record_length[:10].sum())
+    assert np.all(lengths >= 1) and np.all(lengths <= config.max_episode_steps)
+    rewards = np.asarray(state.storage.reward[0])
+    begins = np.asarray(state.storage.record_begin[7:10])
+    episode_returns = [rewards[b:b + n].sum() for b, n in zip(begins, lengths)]
+    assert np.isclose(float(metrics.train_return), np.mean(episode_returns), atol=1e-5)  # ε-greedy episodes
+
+
+def test_episode_budgets_are_checked():
+    with pytest.raises(ValueError) as error:
+        TrainConfig(**(EPISODES | dict(num_envs=2, warmup_steps=100)), warmup_episodes=0, train_episodes=15)
+    message = str(error.value)
+    assert "num_envs = 2: must be 1 with rollout='episode'" in message
+    assert "warmup_steps = 100: counts steps" in message
+    assert "warmup_episodes = 0: must be >= 1" in message
+    assert "train_episodes = 15: must be a whole number (>= 1) of evaluations" in message and "10 or 20" in message
+    with pytest.raises(ValueError, match="train_episodes = 50: counts episodes, for rollout='episode'"):
+        TrainConfig(train_episodes=50)
+    with pytest.raises(ValueError, match="rollout = 'epoch': choose 'steps'"):
+        TrainConfig(rollout="epoch")
+    config = TrainConfig(**EPISODES, warmup_episodes=5, train_episodes=30)
+    assert (config.iterations, config.updates, config.episodes) == (30, 30, 35)
+    assert config.collected_steps == 35 * config.max_episode_steps and config.collection == "one episode per update"
+
+
 def test_config_errors():
     with pytest.raises(ValueError, match="model = 'lstm': unknown model"):
         TrainConfig(model="lstm")

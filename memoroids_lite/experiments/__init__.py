@@ -2,8 +2,8 @@
 
     python -m memoroids_lite.experiments NAME --scale ci|cpu|paper --out DIR
 
-NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), sensitivity (Figure 3), train-time
-(Figure 5 right). Scales: ci (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU,
+NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a small Figure 6: every task,
+the LRU, tape vs segments of 10 and 50), sensitivity (Figure 3), train-time (Figure 5 right). Scales: ci (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU,
 resumable), paper (the full grid, sized for a GPU). Running the same command again resumes: finished runs are
 kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
 figures from DIR.
@@ -28,7 +28,7 @@ import numpy as np
 from memoroids_lite.experiments import acting, returns, sensitivity, training
 from memoroids_lite.rl.validation import padding_note
 
-EXPERIMENTS = ("returns", "tape-vs-segment", "sensitivity", "train-time")
+EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time")
 SCALES = ("ci", "cpu", "paper")
 
 
@@ -95,22 +95,27 @@ def runs_of(name: str, scale: str):
         return training.tape_vs_segment_runs(scale)
     if name == "train-time":
         return training.train_time_runs(scale)
+    if name == "nine-tasks":
+        return training.nine_task_runs(scale)
     if name == "sensitivity":
         return sensitivity_runs(scale)
     return []
 
 
 def describe(name: str, config, seeds: int) -> str:
-    """One line of what a run will train: its task, warm-up, updates, collection per update and buffer."""
-    longest, per_update, padding = config.max_episode_steps, config.steps_per_update, padding_note(config)
+    """One line of what a run will train: its task, warm-up, training, updates, collection and buffer."""
+    from memoroids_lite.rl.train import storage_bytes
+
+    padding = padding_note(config)
     kept = ("keeps every transition" if config.buffer_size >= config.collected_steps
             else f"overwritten: the run collects {config.collected_steps:,}")
+    training = (f"{config.train_episodes:,} training episodes" if config.by_episode
+                else f"{config.train_steps:,} training steps")
     return (f"{name}: {config.env} {config.model} {config.batching}"
             + (f" L={config.segment_length}" if config.batching == "segment" else "")
-            + f", {seeds} seeds | warm-up {config.warmup_steps:,} random steps ({config.warmup_steps / longest:,.0f}"
-            f" longest episodes of {longest}) | {config.updates:,} updates, {per_update:g} steps each"
-            f" ({per_update / longest:.2f} longest episodes) | buffer {config.buffer_size:,} transitions, {kept}"
-            + (f" | {padding}" if padding else ""))
+            + f", {seeds} seeds | random warm-up {config.warmup} | {training}, {config.updates:,} updates,"
+            f" {config.collection} | buffer {config.buffer_size:,} transitions ({storage_bytes(config) / 2**20:,.0f} MiB"
+            f" a seed), {kept}" + (f" | {padding}" if padding else ""))
 
 
 def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool = False) -> str | None:
@@ -138,6 +143,9 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         runs = training.tape_vs_segment_runs(scale)
         _train_all(runs, out, only)
         return os.path.join(out, "runs.json") if only else acting.write(out, runs)
+    if name == "nine-tasks":
+        _train_all(training.nine_task_runs(scale), out, only)
+        return os.path.join(out, "runs.json")
     if name == "train-time":
         runs = training.train_time_runs(scale)
         _train_all(runs, out, only)

@@ -6,6 +6,7 @@ with random actions before training, the training epochs (one epoch collects ONE
 enough that no old observations ever needed to be discarded"; 10 seeds; evaluation every 10 epochs.
 
     PROTOCOL["RepeatFirst"]          # Protocol(random_episodes=5000, train_epochs=5000, ...)
+    paper_config(env, model, **kw)   # the TrainConfig of the paper's run: one episode per epoch, its budgets
     deviations(config, seeds)        # [(aspect, the paper, this run), ...]: only what differs
 """
 
@@ -13,7 +14,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from memoroids_lite.rl.config import PAPER_MEMORY, TrainConfig, task_of
+from memoroids_lite import __version__
+from memoroids_lite.rl.config import PAPER_MEMORY, TrainConfig, for_task, task_of
 
 
 class Protocol(NamedTuple):
@@ -43,11 +45,25 @@ PROTOCOL = {
     "MineSweeper": Protocol(10_000, 40_000, 1 / 400, 1, 0.99),
 }
 
+def paper_config(env: str, model: str, **overrides) -> TrainConfig:
+    """The paper's run of `model` on `env` (Table H.3): `random_episodes` episodes of random actions, then
+    `train_epochs` epochs of one episode each followed by `train_ratio` updates, its γ, τ and ε, evaluation
+    every 10 epochs, and a buffer that holds every transition of the run (each episode at its longest);
+    `overrides` (the batching, for instance) last."""
+    paper = PROTOCOL[task_of(env)]
+    probe = for_task(env, model=model)
+    return for_task(
+        env, model=model, rollout="episode", num_envs=1, warmup_steps=0, train_steps=0,
+        warmup_episodes=paper.random_episodes, train_episodes=paper.train_epochs,
+        updates_per_rollout=paper.train_ratio, gamma=paper.gamma, tau=paper.tau, epsilon_end=paper.epsilon_end,
+        batch_size=paper.batch_size, learning_rate=paper.learning_rate, max_grad_norm=paper.max_grad_norm,
+        eval_interval=10, buffer_size=(paper.random_episodes + paper.train_epochs) * probe.max_episode_steps,
+        **overrides)
+
+
 # How this package's models and loss differ from the paper's code, whatever the run's settings (the chapters
 # of Part II and the appendix's errata say why).
 MODEL_DIFFERENCES = {
-    "s5": [("S5 output matrix C at initialisation", "complex, standard deviation about 0.0039",
-            "real, lecun normal over its 2P inputs (0.063 for P = 128)")],
     "lru": [("LRU input scale γ", "a separate trained parameter, log γ", "recomputed from λ, √(1 − |λ|²)")],
     "ffm": [("FFM readout", "gate before the LayerNorm, linear skip (its code)",
              "MLP(LN(·)) ⊙ σ(·) + (1 − σ(·)) ⊙ o, as the FFM paper writes it, with a 64-wide MLP")],
@@ -55,25 +71,31 @@ MODEL_DIFFERENCES = {
                          ("linear attention readout", "LN(MLP(·) + Linear(o)) over values of 16",
                           "MLP(X⊤φ(q) / x⊤φ(q) + o), one hidden layer of 256, as its equation")],
 }
+# Differences this package has since removed: (the version that removed it, model, (aspect, the paper, runs
+# trained before that version)). A run's version is in its config.json ("machine"); runs of 0.1.0 lack it.
+FIXED = [("0.2.0", "s5", ("S5 output matrix C at initialisation", "complex, standard deviation about 0.0039",
+                          "real, lecun normal over its 2P inputs (0.063 for P = 128)"))]
 LOSS_DIFFERENCES = [
     ("segment loss", "Huber loss of the masked mean |TD error|", "the per-transition Huber loss, as for tapes"),
     ("Q-targets", "next observations with their begin flags: never o₀", "one pass over o₀ … o_T and a shift"),
 ]
 
 
-def deviations(config: TrainConfig, seeds: int) -> list[tuple[str, str, str]]:
-    """Every way the run (`config`, `seeds` seeds) departs from the paper's protocol for its task:
-    (aspect, the paper, this run) for each aspect that differs."""
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+def deviations(config: TrainConfig, seeds: int, trained_with: str = __version__) -> list[tuple[str, str, str]]:
+    """Every way the run (`config`, `seeds` seeds, trained by memoroids_lite version `trained_with`) departs
+    from the paper's protocol for its task: (aspect, the paper, this run) for each aspect that differs."""
     paper = PROTOCOL[task_of(config.env)]
-    longest, per_update, collected = config.max_episode_steps, config.steps_per_update, config.collected_steps
+    collected = config.collected_steps
     rows = [
         ("seeds", f"{paper.seeds}", f"{seeds}"),
         ("updates", f"{paper.train_epochs * paper.train_ratio:,}", f"{config.updates:,}"),
-        ("collected per update", "one episode" + (f" per {paper.train_ratio} updates" if paper.train_ratio > 1 else ""),
-         f"{per_update:g} steps of {config.num_envs} environments ({per_update / longest:.2f} episodes of "
-         f"the longest, {longest} steps)"),
-        ("random warm-up", f"{paper.random_episodes:,} episodes",
-         f"{config.warmup_steps:,} steps ({config.warmup_steps / longest:,.0f} longest episodes)"),
+        ("collection", "one episode" + (f" per {paper.train_ratio} updates" if paper.train_ratio > 1 else " per update"),
+         config.collection),
+        ("random warm-up", f"{paper.random_episodes:,} episodes", config.warmup),
         ("replay buffer", "never discards",
          "never discards" if config.buffer_size >= collected else
          f"{config.buffer_size:,} transitions, overwritten (the run collects {collected:,})"),
@@ -84,6 +106,8 @@ def deviations(config: TrainConfig, seeds: int) -> list[tuple[str, str, str]]:
               else PAPER_MEMORY.get(config.model, {}))
     rows.append((f"{config.model} sizes", str(memory), str(config.model_kwargs)))
     rows += MODEL_DIFFERENCES.get(config.model, [])
+    rows += [row for fixed_in, model, row in FIXED
+             if model == config.model and _version(trained_with) < _version(fixed_in)]
     if not config.paper_code_loss:
         rows += [r for r in LOSS_DIFFERENCES if config.batching == "segment" or r[0] != "segment loss"]
     return [(aspect, theirs, ours) for aspect, theirs, ours in rows if theirs != ours]

@@ -1,4 +1,5 @@
-"""Training experiments as lists of runs: tape vs segments (Figures 4 and 6) and training time (Figure 5 right).
+"""Training experiments as lists of runs: tape vs segments (Figures 4 and 6), a small Figure 6 (nine tasks, one
+model) and training time (Figure 5 right).
 
 A run is (name, TrainConfig, seeds); each trains into DIR/<name>/ through `memoroids_lite.train.run`, which
 checkpoints after the first evaluation, every 30 seconds and at the end, so an interrupted experiment resumes
@@ -10,6 +11,7 @@ from __future__ import annotations
 import csv
 import os
 
+from memoroids_lite.experiments.paper import paper_config
 from memoroids_lite.rl import TrainConfig, for_task
 from memoroids_lite.train import read_metrics
 
@@ -33,7 +35,6 @@ FIGURE_4 = [("RepeatFirstEasy", "lru", 5_000), ("RepeatPreviousEasy", "ffm", 5_0
 NINE_TASKS = ["AutoencodeEasy", "MultiarmedBanditEasy", "CountRecallEasy", "MineSweeperEasy",
               "NoisyPositionOnlyCartPoleEasy", "PositionOnlyCartPoleEasy", "RepeatFirstEasy",
               "RepeatPreviousEasy", "VelocityOnlyCartPoleEasy"]
-UPDATES = {"RepeatFirstEasy": 5_000, "RepeatPreviousEasy": 5_000, "MineSweeperEasy": 40_000}
 
 # The ci scale: seconds per run, for tests. Repeat Previous with lag 2 and a tiny network.
 CI = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, features=16, model_kwargs={"hidden": 8},
@@ -59,10 +60,31 @@ def tape_vs_segment_runs(scale: str):
             variants = BATCHINGS | {"RepeatPreviousEasy": STRONGER, "RepeatFirstEasy": PAPER_CODE}.get(env, {})
             runs += [(f"{env}_{model}_{b}", config_for(env, model, updates, **kw), 3) for b, kw in variants.items()]
         return runs
-    if scale == "paper":
-        return [(f"{env}_{model}_{b}", config_for(env, model, UPDATES.get(env, 10_000), **kw), 10)
+    if scale == "paper":  # the paper's grid (Figure 6) under its protocol (Table H.3)
+        return [(f"{env}_{model}_{b}", paper_config(env, model, **kw), 10)
                 for env in NINE_TASKS for model in ("ffm", "lru", "linear_attention", "s5") for b, kw in BATCHINGS.items()]
     raise ValueError(f"unknown scale {scale!r}; choose ci, cpu or paper.")
+
+
+# The small Figure 6: every task, one model (the LRU), the tape against segments of 10 and 50, 3 seeds; a
+# 64-feature network (the paper's: 256) and 5,000 updates per run, so that the 81 seed runs finish in a few
+# hours on a 2-core CPU; every buffer holds the whole run.
+NINE_TASK_BATCHINGS = ("tape", "segment_10", "segment_50")
+SMALL = dict(features=64, model_kwargs={"hidden": 64})
+
+
+def nine_task_runs(scale: str):
+    if scale == "ci":
+        return [(f"ci_lru_{b}", TrainConfig(**CI, model="lru", **BATCHINGS[b]), 2) for b in NINE_TASK_BATCHINGS]
+    if scale == "cpu":
+        runs = []
+        for env in NINE_TASKS:
+            for b in NINE_TASK_BATCHINGS:
+                config = config_for(env, "lru", 5_000, **BATCHINGS[b], **SMALL)
+                runs.append((f"{env}_lru_{b}", config.replace(buffer_size=config.collected_steps), 3))
+        return runs
+    return [r for r in tape_vs_segment_runs(scale) if r[1].model == "lru"
+            and r[0].endswith(tuple(f"_lru_{b}" for b in NINE_TASK_BATCHINGS))]
 
 
 def train_time_runs(scale: str):

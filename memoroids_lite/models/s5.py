@@ -59,12 +59,18 @@ class S5(MemoroidLayer):
         lam, V = lam[:p], V[:, :p]  # conjugate symmetry: keep one of each pair
         Vinv = V.conj().T
 
-        def complex_init(project):
-            def init(key, shape):
-                real = nn.initializers.lecun_normal()(key, shape)
-                return jnp.stack([np.real(project(real)), np.imag(project(real))])
+        def b_init(key, shape):
+            """B̃ = V⁻¹B with B [N, d] real, lecun normal, as in S5's code."""
+            B = Vinv @ nn.initializers.lecun_normal()(key, shape)
+            return jnp.stack([np.real(B), np.imag(B)])
 
-            return init
+        def c_init(key, shape):
+            """C̃ = CV with C [d, N] complex, each part lecun normal over a fan-in of
+            N·d, as in S5's code (standard deviation 1/256 ≈ 0.0039 for N = d = 256):
+            the SSM's share of y starts small beside Du."""
+            parts = nn.initializers.lecun_normal()(key, shape + (2,))  # [d, N, 2]
+            C = (parts[..., 0] + 1j * parts[..., 1]) @ V
+            return jnp.stack([C.real, C.imag])
 
         self.log_neg_re = self.param(
             "log_neg_re", lambda k, s: jnp.log(-lam.real).astype(jnp.float32), (p,)
@@ -72,12 +78,11 @@ class S5(MemoroidLayer):
         self.im = self.param(
             "im", lambda k, s: jnp.asarray(lam.imag, jnp.float32), (p,)
         )
-        # B and C are drawn real (lecun normal) in the HiPPO basis of size N = 2P, then
-        # projected on the kept eigenvectors; each is stored as a stack (real part,
-        # imaginary part): B [2, P, d], C [2, d, P].
-        # B̃ = V⁻¹B
-        self.B = self.param("B", complex_init(lambda B: Vinv @ B), (2 * p, d))
-        self.C = self.param("C", complex_init(lambda C: C @ V), (d, 2 * p))  # C̃ = CV
+        # B and C are drawn in the HiPPO basis of size N = 2P, then projected on the
+        # kept eigenvectors; each is stored as a stack (real part, imaginary part):
+        # B [2, P, d], C [2, d, P].
+        self.B = self.param("B", b_init, (2 * p, d))
+        self.C = self.param("C", c_init, (d, 2 * p))
         self.D = self.param("D", nn.initializers.normal(1.0), (d,))
         self.log_step = self.param(
             "log_step",

@@ -2,13 +2,18 @@
 
 Defaults follow the paper's Table H.3 (Double Dueling DQN, batch 1,000 transitions, Adam lr 1e-4 with a
 200-update warm-up, global-norm clip 0.01, Polyak τ = 0.005 i.e. "0.995", ε from 0.2 to 0.01, 20 greedy
-evaluation episodes) and its network (256 features). Scaled for a CPU: the paper collected 5,000–10,000
-random EPISODES before training and trained for 5,000–40,000 more; here `warmup_steps` and `train_steps` count
-environment STEPS and default to budgets a 2-core CPU finishes in minutes. The paper collected ONE whole episode
-per epoch; here every update follows `num_envs × rollout_length` steps, set per task near the length of one
-episode: exact for the fixed-length card games, more episodes for tasks whose episodes end early (MineSweeper),
-less for long ones (CartPole, the bandit). `memoroids_lite.experiments.paper.deviations` lists every such
-difference of a run from the paper's protocol.
+evaluation episodes) and its network (256 features).
+
+Two ways to collect between updates (`rollout`):
+- "episode", the paper's epoch: ONE environment plays ONE whole episode, then `updates_per_rollout` updates
+  (the paper's train ratio). Budgets count episodes: `warmup_episodes` with random actions, then
+  `train_episodes` epochs. `experiments.paper.paper_config` builds the paper's runs this way.
+- "steps" (the default), sized for a CPU: `num_envs` environments each take `rollout_length` steps, then
+  `updates_per_rollout` updates; budgets count environment steps (`warmup_steps`, `train_steps`), defaulting
+  to budgets a 2-core CPU finishes in minutes. `for_task` sets `num_envs × rollout_length` near one episode:
+  exact for the fixed-length card games, more episodes for tasks whose episodes end early (MineSweeper), less
+  for long ones (CartPole, the bandit).
+`memoroids_lite.experiments.paper.deviations` lists every difference of a run from the paper's protocol.
 
 `TrainConfig(...)` checks every field at once (`rl/validation.py`) and raises a ConfigError listing all problems.
 `for_task(env, **overrides)` adds the paper's memory sizes (`PAPER_MEMORY`: its code's LRU with 128 complex
@@ -42,8 +47,11 @@ class TrainConfig:
     num_envs: int = 8
     rollout_length: int = 13  # steps of each environment between updates
     updates_per_rollout: int = 1
-    warmup_steps: int = 10_000  # environment steps with random actions before learning starts
-    train_steps: int = 49_920  # environment steps after them: 48 evaluations of 8 × 13 × 10 steps
+    rollout: str = "steps"  # "steps": num_envs × rollout_length steps per rollout | "episode": one episode
+    warmup_steps: int = 10_000  # environment steps with random actions before learning starts ("steps")
+    train_steps: int = 49_920  # environment steps after them: 48 evaluations of 8 × 13 × 10 steps ("steps")
+    warmup_episodes: int = 0  # episodes with random actions before learning starts ("episode")
+    train_episodes: int = 0  # episodes after them, one per rollout: the paper's training epochs ("episode")
     buffer_size: int = 200_000  # transitions kept (all environments together)
     gamma: float = 0.99
     learning_rate: float = 1e-4
@@ -70,12 +78,19 @@ class TrainConfig:
         return int(params.max_steps_in_episode)
 
     @property
+    def by_episode(self) -> bool:
+        """Each rollout is one whole episode (the paper's epoch), budgets count episodes."""
+        return self.rollout == "episode"
+
+    @property
     def steps_per_iteration(self) -> int:
+        """Environment steps of one rollout ("steps"; an episode's length varies)."""
         return self.num_envs * self.rollout_length
 
     @property
     def iterations(self) -> int:
-        return self.train_steps // self.steps_per_iteration
+        """Rollouts of the whole run, each followed by `updates_per_rollout` updates."""
+        return self.train_episodes if self.by_episode else self.train_steps // self.steps_per_iteration
 
     @property
     def updates(self) -> int:
@@ -83,14 +98,34 @@ class TrainConfig:
         return self.iterations * self.updates_per_rollout
 
     @property
-    def steps_per_update(self) -> float:
-        """Environment steps collected for each gradient update."""
-        return self.steps_per_iteration / self.updates_per_rollout
+    def episodes(self) -> int:
+        """Episodes of the whole run, warm-up included ("episode"; 0 for "steps", where they vary)."""
+        return self.warmup_episodes + self.train_episodes if self.by_episode else 0
 
     @property
     def collected_steps(self) -> int:
-        """Environment steps of the whole run, warm-up included: what a buffer that never discards must hold."""
+        """Environment steps of the whole run, warm-up included ("episode": at most, every episode at its
+        longest): what a buffer that never discards must hold."""
+        if self.by_episode:
+            return self.episodes * self.max_episode_steps
         return self.warmup_steps + self.train_steps
+
+    @property
+    def collection(self) -> str:
+        """What is collected between updates, in words."""
+        if self.by_episode:
+            ratio = self.updates_per_rollout
+            return "one episode" + (f" per {ratio} updates" if ratio > 1 else " per update")
+        per_update, longest = self.steps_per_iteration / self.updates_per_rollout, self.max_episode_steps
+        return (f"{per_update:g} steps of {self.num_envs} environments per update ({per_update / longest:.2f} "
+                f"episodes of the longest, {longest} steps)")
+
+    @property
+    def warmup(self) -> str:
+        """The random-action warm-up, in words."""
+        if self.by_episode:
+            return f"{self.warmup_episodes:,} episodes"
+        return f"{self.warmup_steps:,} steps ({self.warmup_steps / self.max_episode_steps:,.0f} longest episodes)"
 
     def replace(self, **changes) -> "TrainConfig":
         return dataclasses.replace(self, **changes)

@@ -5,8 +5,10 @@
     metrics = jax.jit(jax.vmap(train))(jax.random.split(key, 5))         # five seeds at once
 
 `train(key)` is `init(key)` (parameters, buffer, random warm-up collection) followed by `chunk` applied
-`train.num_chunks` times; each chunk runs `eval_interval` iterations (a rollout of every environment, then
-`updates_per_rollout` gradient updates) and ends with a greedy evaluation. The command line
+`train.num_chunks` times; each chunk runs `eval_interval` iterations (a rollout, then `updates_per_rollout`
+gradient updates) and ends with a greedy evaluation. A rollout is `rollout_length` steps of every environment,
+or (rollout="episode", the paper's epoch) one whole episode of the one environment: a `lax.while_loop` steps
+it until the episode ends. The command line
 (`python -m memoroids_lite.train`) calls `train.init` and `train.chunk` itself, to show progress and save
 checkpoints between chunks.
 """
@@ -56,6 +58,25 @@ def make_optimizer(config: TrainConfig):
                        optax.adam(schedule, eps=1e-8))
 
 
+def make_storage(config: TrainConfig, network: QNetwork, obs_size: int) -> replay.Storage:
+    """The empty replay storage of a run: `buffer_size` transitions over the streams, with per-step memory
+    states for segments that start from stored ones, and episode records for every episode of the run when
+    they are counted (rollout="episode"), else one per 8 transitions."""
+    store_memory = config.batching == "segment" and config.segment_init != "zero"
+    records = config.episodes if config.by_episode else max(config.buffer_size // 8, 4 * config.num_envs)
+    return replay.init(config.buffer_size // config.num_envs, config.num_envs, obs_size, records,
+                       initial_state(network) if store_memory else ())
+
+
+def storage_bytes(config: TrainConfig) -> int:
+    """Bytes the replay storage of one seed takes (computed from shapes, nothing allocated)."""
+    env, env_params = make_env(config.env, **config.env_kwargs)
+    obs = jax.eval_shape(env.reset, jax.random.PRNGKey(0), env_params)[0]
+    network = make_network(config, env.num_actions)
+    shapes = jax.eval_shape(lambda: make_storage(config, network, obs.shape[0]))
+    return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(shapes))
+
+
 def make_train(config: TrainConfig):
     env, env_params = make_env(config.env, **config.env_kwargs)
     network = make_network(config, env.num_actions)
@@ -91,6 +112,45 @@ def make_train(config: TrainConfig):
             body, (state, 0.0, 0), jax.random.split(sub, steps)
         )
         return state._replace(key=key), returns, finished
+
+    def collect_episodes(state: TrainState, episodes: int, epsilon):
+        """`episodes` whole episodes of the one environment (num_envs = 1), each
+        stepped until it ends (at most max_steps). The collector starts every call
+        at an episode's first step."""
+
+        def not_ended(carry):
+            _, _, ended, t = carry
+            return ~ended & (t < max_steps)
+
+        def one_step(carry):
+            state, returns, _, t = carry
+            state, step_returns, finished = collect_steps(state, 1, epsilon)
+            return state, returns + step_returns, finished > 0, t + 1
+
+        def one_episode(_, carry):
+            state, returns = carry
+            start = (state, returns, jnp.bool_(False), jnp.int32(0))
+            state, returns, _, _ = jax.lax.while_loop(not_ended, one_step, start)
+            return state, returns
+
+        start = (state, jnp.float32(0.0))
+        state, returns = jax.lax.fori_loop(0, episodes, one_episode, start)
+        return state, returns, episodes
+
+    # How to collect, chosen once: a rollout and the random warm-up.
+    if config.by_episode:
+        def rollout(state, epsilon):
+            return collect_episodes(state, 1, epsilon)
+
+        def warmup(state):
+            return collect_episodes(state, config.warmup_episodes, 1.0)[0]
+    else:
+        def rollout(state, epsilon):
+            return collect_steps(state, config.rollout_length, epsilon)
+
+        def warmup(state):
+            steps = config.warmup_steps // config.num_envs
+            return collect_steps(state, steps, 1.0)[0]
 
     def loss_fn(params, target_params, key, storage):
         if config.batching == "tape":
@@ -133,7 +193,7 @@ def make_train(config: TrainConfig):
         progress = jnp.minimum(state.iteration / iterations, 1.0)
         span = config.epsilon_end - config.epsilon_start
         epsilon = config.epsilon_start + span * progress
-        state, returns, finished = collect_steps(state, config.rollout_length, epsilon)
+        state, returns, finished = rollout(state, epsilon)
         state, losses = jax.lax.scan(update, state, None, config.updates_per_rollout)
         state = state._replace(iteration=state.iteration + 1)
         return state, (returns, finished, losses.mean())
@@ -142,13 +202,7 @@ def make_train(config: TrainConfig):
         k_params, k_env, k_state = jax.random.split(key, 3)
         obs, _ = env.reset(k_env, env_params)
         params = network.init(k_params, obs[None], jnp.ones(1, bool))
-        storage = replay.init(
-            config.buffer_size // config.num_envs,
-            config.num_envs,
-            obs.shape[0],
-            max(config.buffer_size // 8, 4 * config.num_envs),
-            initial_state(network) if store_memory else (),
-        )
+        storage = make_storage(config, network, obs.shape[0])
         collector = collect.init(env, env_params, network, k_env, config.num_envs)
         state = TrainState(
             params,
@@ -159,9 +213,7 @@ def make_train(config: TrainConfig):
             k_state,
             jnp.int32(0),
         )
-        # random actions
-        state, _, _ = collect_steps(state, config.warmup_steps // config.num_envs, 1.0)
-        return state
+        return warmup(state)  # random actions
 
     def evaluate(state: TrainState):
         key, sub = jax.random.split(state.key)
@@ -175,8 +227,7 @@ def make_train(config: TrainConfig):
             iteration, state, None, config.eval_interval
         )
         state, eval_return = evaluate(state)
-        warmup = config.warmup_steps // config.num_envs
-        env_steps = (warmup + state.iteration * config.rollout_length) * config.num_envs
+        env_steps = state.storage.written * config.num_envs  # streams step together
         mean_return = returns.sum() / jnp.maximum(finished.sum(), 1)
         metrics = Metrics(
             env_steps=env_steps,

@@ -5,9 +5,10 @@
 
 Checked, in order: each field's type (a bool is not an int; an int is a float), the task and its options, the
 model and its options, the choices (batching, segment_init, scan_mode), sizes and ranges, the replay buffer
-against two episodes, and the budgets. Budgets are never rounded: `train_steps` must be a whole number of
-evaluations (num_envs × rollout_length × eval_interval environment steps each) and `warmup_steps` a whole
-number of steps of every environment; otherwise the error names the nearest budgets that are.
+against two episodes, and the budgets. Budgets are never rounded: with rollout="steps", `train_steps` must be
+a whole number of evaluations (num_envs × rollout_length × eval_interval environment steps each) and
+`warmup_steps` a whole number of steps of every environment; with rollout="episode", `train_episodes` a whole
+number of evaluations (eval_interval episodes each). Otherwise the error names the nearest budgets that are.
 
     padding_note(config) -> str | None   what a valid but wasteful choice costs (segments longer than episodes)
 """
@@ -27,6 +28,7 @@ from memoroids_lite.envs import names as env_names
 from memoroids_lite.rl.segment import INITS
 
 SCAN_MODES = ("auto", "associative", "serial")
+ROLLOUTS = ("steps", "episode")
 
 
 class Problem(NamedTuple):
@@ -111,11 +113,14 @@ def problems(config) -> list[Problem]:
 
     # choices, sizes and ranges
     check("batching", lambda b: b in ("tape", "segment"), "choose 'tape' or 'segment'.")
+    check("rollout", lambda r: r in ROLLOUTS,
+          "choose 'steps' (num_envs × rollout_length steps between updates) or 'episode' (one whole episode, "
+          "the paper's epoch).")
     check("segment_init", lambda init: init in INITS, f"choose one of {INITS}.")
     for name in ("segment_length", "batch_size", "num_envs", "rollout_length", "updates_per_rollout",
                  "eval_interval", "eval_episodes", "buffer_size"):
         check(name, lambda n: n >= 1, "must be a positive integer.")
-    for name in ("warmup_steps", "train_steps", "burn_in", "lr_warmup"):
+    for name in ("warmup_steps", "train_steps", "warmup_episodes", "train_episodes", "burn_in", "lr_warmup"):
         check(name, lambda n: n >= 0, "must be an integer >= 0.")
     check("learning_rate", lambda x: x > 0, "must be a number > 0.")
     check("max_grad_norm", lambda x: x > 0, "must be a number > 0 (the global-norm clip).")
@@ -135,13 +140,40 @@ def problems(config) -> list[Problem]:
 
     # against the task's longest episode
     longest = config.max_episode_steps
-    if good("buffer_size", "num_envs", "rollout_length"):
-        need = config.num_envs * (2 * longest + config.rollout_length)
+    if good("buffer_size", "num_envs", "rollout_length", "rollout"):
+        rollout = longest if config.by_episode else config.rollout_length
+        need = config.num_envs * (2 * longest + rollout)
         check("buffer_size", lambda n: n >= need,
               f"too small: each of the {config.num_envs} environments' streams needs room for two whole "
               f"episodes ({longest} steps each) plus a rollout; use >= {need}.")
+    if not good("rollout"):
+        return found
+    if config.by_episode:
+        _episode_budgets(config, check, good)
+    else:
+        _step_budgets(config, check, good, longest)
+    return found
 
-    # budgets: trained exactly as asked, never rounded
+
+def _episode_budgets(config, check, good) -> None:
+    """rollout="episode": one environment, budgets in episodes, the step budgets off."""
+    check("num_envs", lambda n: n == 1, "must be 1 with rollout='episode': a rollout is one episode of one "
+          "environment (the paper's epoch).")
+    for name in ("warmup_steps", "train_steps"):
+        check(name, lambda n: n == 0, "counts steps, for rollout='steps'; with rollout='episode' the budgets "
+              "are warmup_episodes and train_episodes: set it to 0.")
+    check("warmup_episodes", lambda n: n >= 1, "must be >= 1: the buffer needs one episode before the first update.")
+    if good("train_episodes", "eval_interval"):
+        check("train_episodes", lambda n: n >= config.eval_interval and n % config.eval_interval == 0,
+              f"must be a whole number (>= 1) of evaluations of eval_interval = {config.eval_interval} episodes; "
+              f"use {nearest_multiples(config.train_episodes, config.eval_interval)}.")
+
+
+def _step_budgets(config, check, good, longest: int) -> None:
+    """rollout="steps": budgets in environment steps, the episode budgets off."""
+    for name in ("warmup_episodes", "train_episodes"):
+        check(name, lambda n: n == 0, "counts episodes, for rollout='episode'; with rollout='steps' the budgets "
+              "are warmup_steps and train_steps: set it to 0.")
     if good("warmup_steps", "num_envs"):
         need = config.num_envs * (longest + 1)
         if config.warmup_steps < need:
@@ -157,7 +189,6 @@ def problems(config) -> list[Problem]:
               f"must be a whole number (>= 1) of evaluations of num_envs × rollout_length × eval_interval = "
               f"{config.num_envs} × {config.rollout_length} × {config.eval_interval} = {chunk} environment "
               f"steps; use {nearest_multiples(config.train_steps, chunk)}.")
-    return found
 
 
 def padding_note(config) -> str | None:
