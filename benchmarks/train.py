@@ -17,8 +17,8 @@ for segments of L = 10 (zero init and burn-in) it measures, compile time apart f
                      reaches 0.95, from a cold start (tape only unless --solve-all)
   seed_runs_per_hour  the default training budget, seeds vmapped, at 4 seeds
 
-The paper's own code is not run here (it is unlicensed; see the book). Its numbers on a machine like this
-one, measured for the project and quoted in the book, are printed beside ours as a reference.
+The paper's own code is not run here (it is unlicensed; see the book). Its numbers, measured once for the book
+on a 2-core CPU and quoted there, are printed beside ours as a reference; benchmarks/paper_code.py measures them anew.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from memoroids_lite.rl import for_task, make_train
 from memoroids_lite.timing import machine
 
 PAPER_CODE = {  # tape LRU on Repeat Previous (2 decks, k = 10), 2-core CPU, the paper's pinned 2023 stack
+    # (proroklab/memory-monoids, experiments/repeat_previous_easy/tape_lru.yaml; benchmarks/paper_code.py)
     "update_ms": 243.0, "collect_steps_per_s": 138.0, "updates_per_s": 1.34, "compile_s": 47.0,
     "eval_share": 0.44, "solve_s": 386.0, "solve_updates": 370,
 }

@@ -2,6 +2,7 @@
 
     save(directory, state, meta, step)    # state: any pytree of arrays; meta: a JSON-able dict
     state, meta = load(directory, like)   # like: a pytree of the same structure (arrays or ShapeDtypeStructs)
+    save_arrays(path, tree); tree = load_arrays(path, like)   # one pytree in one .npz, the same safeguards
 
 A checkpoint is two files: DIR/checkpoint-<step>.npz holds the state's leaves as plain arrays (read back
 with `allow_pickle=False`, so an array of Python objects, the one thing in an .npz that could run code, is
@@ -40,14 +41,35 @@ def _paths(tree) -> list[str]:
     return [jax.tree_util.keystr(path) for path, _ in jax.tree_util.tree_flatten_with_path(tree)[0]]
 
 
-def save(directory: str, state, meta: dict, step: int) -> None:
-    """Write `state` (a pytree of arrays) and `meta` as the checkpoint of `directory` after `step`."""
-    name = f"checkpoint-{step:06d}.npz"
-    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(jax.device_get(state))]
-    path = os.path.join(directory, name)
+def save_arrays(path: str, tree) -> None:
+    """Write the leaves of `tree` (a pytree of arrays) to the .npz `path`, atomically (a fresh file, then
+    os.replace)."""
+    leaves = [np.asarray(leaf) for leaf in jax.tree.leaves(jax.device_get(tree))]
     with open(path + ".tmp", "wb") as f:
         np.savez(f, *leaves)  # arr_0, arr_1, ... in the order of the leaves
     os.replace(path + ".tmp", path)
+
+
+def load_arrays(path: str, like, what: str = "the file"):
+    """The pytree of `like`'s structure whose leaves `save_arrays` wrote to `path` (never unpickled); raises
+    CheckpointError if the file is damaged or a leaf's shape or dtype differs from `like`'s."""
+    paths = _paths(like)
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            leaves = [arrays[f"arr_{i}"] for i in range(len(paths))]
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
+        raise CheckpointError(f"{path} cannot be read ({error}); delete {what} and compute it again.")
+    for leaf_path, want, have in zip(paths, jax.tree.leaves(like), leaves):
+        if have.shape != want.shape or have.dtype != want.dtype:
+            raise CheckpointError(f"{path}: {leaf_path} has shape {have.shape} and dtype {have.dtype}; this "
+                                  f"configuration needs {want.shape} {want.dtype}.")
+    return jax.tree.unflatten(jax.tree.structure(like), leaves)
+
+
+def save(directory: str, state, meta: dict, step: int) -> None:
+    """Write `state` (a pytree of arrays) and `meta` as the checkpoint of `directory` after `step`."""
+    name = f"checkpoint-{step:06d}.npz"
+    save_arrays(os.path.join(directory, name), state)
     index = {"format": FORMAT, "state": name, "leaves": _paths(state), "meta": meta}
     with open(os.path.join(directory, INDEX + ".tmp"), "w") as f:
         json.dump(index, f)
@@ -81,18 +103,7 @@ def load(directory: str, like):
         paths, meta = list(index["leaves"]), index["meta"]
     except (OSError, ValueError, KeyError, TypeError) as error:
         raise CheckpointError(f"{index_path} cannot be read ({error}); delete it to start the run again.")
-    expected = _paths(like)
-    if index.get("format") != FORMAT or paths != expected:
+    if index.get("format") != FORMAT or paths != _paths(like):
         raise CheckpointError(f"{state_path} holds a state of another format or structure than this "
                               "configuration's; delete the checkpoint to start the run again.")
-    try:
-        with np.load(state_path, allow_pickle=False) as arrays:
-            leaves = [arrays[f"arr_{i}"] for i in range(len(paths))]
-    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
-        raise CheckpointError(f"{state_path} cannot be read ({error}); delete the checkpoint to start the run "
-                              "again.")
-    for path, want, have in zip(paths, jax.tree.leaves(like), leaves):
-        if have.shape != want.shape or have.dtype != want.dtype:
-            raise CheckpointError(f"{state_path}: {path} has shape {have.shape} and dtype {have.dtype}; this "
-                                  f"configuration needs {want.shape} {want.dtype}.")
-    return jax.tree.unflatten(jax.tree.structure(like), leaves), meta
+    return load_arrays(state_path, like, "the checkpoint"), meta

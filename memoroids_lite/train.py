@@ -17,6 +17,7 @@ import argparse
 import csv
 import dataclasses
 import difflib
+import glob
 import io
 import json
 import os
@@ -33,6 +34,7 @@ from memoroids_lite.rl.validation import ConfigError, Problem, padding_note
 from memoroids_lite.rl.train import Metrics, make_train
 from memoroids_lite.timing import machine
 
+SNAPSHOT = "params-"  # out/params-<updates>.npz: the parameters kept along training (run's snapshot_every)
 CHECKPOINT_EVERY_S = 30.0  # a kill loses at most about this much training (plus one evaluation's worth)
 
 
@@ -192,7 +194,7 @@ def main(argv=None) -> None:
 
 
 def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
-        checkpoint_every_s: float = CHECKPOINT_EVERY_S) -> list[dict]:
+        checkpoint_every_s: float = CHECKPOINT_EVERY_S, snapshot_every: int = 0) -> list[dict]:
     """Train `seeds` seeds of `config` into directory `out`, resuming from its checkpoint if there is one.
 
     The checkpoint (parameters, optimiser, replay storage, environments, keys and the metric rows so far; see
@@ -203,6 +205,8 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
     committed with results) is recognised by its config.json and complete metrics.csv and is not trained
     again. Each seed's run is the same whether it trains alone or beside others.
     `show_progress`: a tqdm bar on stderr, one step per evaluation; False writes nothing to stderr.
+    `snapshot_every` = k > 0 also keeps the online parameters of every seed after every k-th evaluation and the
+    last, as out/params-<updates>.npz (`snapshots` reads them back): parameters along training.
     Returns the metric rows (also written to out/metrics.csv)."""
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}.")
@@ -250,6 +254,10 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
             wall = wall_before + time.perf_counter() - begin
             for seed in range(seeds):
                 rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
+            if snapshot_every and ((index + 1) % snapshot_every == 0 or index + 1 == train.num_chunks):
+                params = jax.tree.map(lambda *x: np.stack(x), *(state.params for state in states))
+                updates = int(metrics.updates[0])
+                checkpoint.save_arrays(os.path.join(out, f"{SNAPSHOT}{updates:06d}.npz"), params)
             if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
                 stacked = jax.tree.map(lambda *x: np.stack(x), *states)  # leading axis = seed
                 checkpoint.save(out, stacked, {"rows": rows, "chunks": index + 1, "wall_s": wall}, index + 1)
@@ -269,6 +277,17 @@ def saved_state_like(train, seeds: int):
 def seed_keys(seeds: int) -> jax.Array:
     """The keys of seeds 0..seeds-1: seed i's key is PRNGKey(i), whatever the number of seeds beside it."""
     return jax.vmap(jax.random.PRNGKey)(np.arange(seeds))
+
+
+def snapshots(out: str) -> list[tuple[int, object]]:
+    """[(updates, parameters of every seed, leading axis = seed)] of the snapshots a run kept
+    (run(..., snapshot_every=k)), in the order of training."""
+    with open(os.path.join(out, "config.json")) as f:
+        described = json.load(f)
+    like = saved_state_like(make_train(TrainConfig(**described["config"])), described["seeds"]).params
+    paths = sorted(glob.glob(os.path.join(out, f"{SNAPSHOT}*.npz")))
+    return [(int(os.path.basename(p)[len(SNAPSHOT):-4]), checkpoint.load_arrays(p, like, "the snapshot"))
+            for p in paths]
 
 
 def load_params(out: str):

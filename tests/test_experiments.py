@@ -6,6 +6,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # tests only: no display
 import matplotlib.pyplot as plt  # noqa: E402
+import jax  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
@@ -71,17 +72,38 @@ def test_train_time(results):
 
 
 def test_sensitivity(results):
-    _, path = results["sensitivity"]
+    """S at every snapshot of every run: each episode's S sums to one; `load` reads the last snapshot (or any),
+    and the last snapshot holds the run's final parameters."""
+    from memoroids_lite.train import load_params, snapshots
+
+    directory, path = results["sensitivity"]
     table = rows(path)
-    for (run, seed, episode) in {(r["run"], r["seed"], r["episode"]) for r in table}:
-        s = np.array([float(r["sensitivity"]) for r in table if (r["run"], r["seed"], r["episode"]) == (run, seed, episode)])
+    keys = {(r["run"], r["seed"], r["updates"], r["episode"]) for r in table}
+    for key in keys:
+        s = np.array([float(r["sensitivity"]) for r in table if (r["run"], r["seed"], r["updates"], r["episode"]) == key])
         assert abs(s.sum() - 1) < 1e-4 and np.all(s >= 0)
     ages = [int(r["age"]) for r in table]
     assert max(ages) == 0 and min(ages) < -10
-    loaded = experiments.sensitivity.load(path)
+    runs = experiments.sensitivity_runs("ci")
+    every = [int(u) for u in experiments.sensitivity.snapshot_updates(path, runs[0][1].env)]
+    config = runs[0][1]
+    assert every == [config.eval_interval * (i + 1) for i in range(config.iterations // config.eval_interval)]
+    loaded = experiments.sensitivity.load(path, runs[0][1].env)
     assert set(loaded) == {("lru", "tape"), ("lru", "segment_10")}
     for s in loaded.values():
         assert s.shape[:2] == (2, 4) and s.shape[2] == 1 - min(ages) and np.allclose(s.sum(-1), 1, atol=1e-4)
+    first = experiments.sensitivity.load(path, runs[0][1].env, updates=every[0])
+    assert not np.allclose(first["lru", "tape"], loaded["lru", "tape"])  # training moved it
+    kept = snapshots(str(directory / "ci_lru_tape"))
+    assert [u for u, _ in kept] == every
+    final = load_params(str(directory / "ci_lru_tape"))
+    assert jax.tree.all(jax.tree.map(lambda a, b: bool(np.array_equal(a, b)), kept[-1][1], final))
+    profiles = np.stack([experiments.sensitivity.load(path, config.env, updates=u)["lru", "tape"].mean((0, 1))
+                         for u in every])
+    fig, ax = plt.subplots()
+    image = plotting.sensitivity_heatmap(ax, every, profiles)
+    assert image.get_array().size == profiles.size
+    plt.close(fig)
 
 
 def test_share_older_than_and_value_memory_length():
@@ -102,10 +124,11 @@ def test_running_again_resumes_without_recomputing(results):
     assert [(f.stat().st_mtime, f.read_text()) for f in (metrics, acting)] == before
 
 
-def test_bootstrap_interval_covers_the_mean():
-    values = np.random.default_rng(0).normal(size=(10, 5))
-    low, high = plotting.bootstrap_interval(values)
-    assert np.all(low <= values.mean(0)) and np.all(values.mean(0) <= high)
+def test_the_seed_range_is_the_lowest_and_highest_seed():
+    values = np.array([[0.1, 0.5], [0.3, -0.2], [0.2, 0.0]])  # 3 seeds, 2 evaluations
+    low, high = plotting.seed_range(values)
+    np.testing.assert_array_equal(low, [0.1, -0.2])
+    np.testing.assert_array_equal(high, [0.3, 0.5])
 
 
 def test_unknown_names():

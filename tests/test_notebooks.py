@@ -122,6 +122,24 @@ def test_readme_links_the_published_book():
     assert sites == [f"https://{owner.lower()}.github.io/{name}/"], f"README links {sites}"
 
 
+def test_readme_numbers_are_those_of_the_committed_results():
+    """The README's measured numbers, recomputed from the files the chapters read (chapter 12's environment
+    benchmark, chapter 15's training benchmark): a re-measurement that changes them fails here until the README
+    says the new numbers."""
+    import csv
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    rows = list(csv.DictReader((ROOT / "book/results/envs_cpu.csv").open()))
+    task = "RepeatPreviousEasy"
+    popgym = next(float(r["steps_per_s"]) for r in rows if r["task"] == task and r["method"] == "popgym")
+    ours = max(float(r["steps_per_s"]) for r in rows if r["task"] == task and r["method"] == "memoroids_lite")
+    assert f"{ours / 1e6:.0f} M environment steps per second, {ours / popgym:.0f} times POPGym's own loop" in readme
+    train = json.loads((ROOT / "book/results/train_cpu.json").read_text())
+    tape, paper = train["results"]["tape"], train["paper_code"]
+    assert (f"in {tape['solve_s']:.0f} s from a cold start, {tape['solve_updates']} updates of "
+            f"{tape['update_ms']:.0f} ms each; the paper's code took {paper['solve_s']:.0f} s") in readme
+
+
 # --- What the reader sees ---------------------------------------------------------------------------------
 
 PAGE_WIDTH = 88  # characters of code that fit the page column of the book's HTML theme

@@ -32,9 +32,10 @@ EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train
 SCALES = ("ci", "cpu", "paper")
 
 
-def _train_all(runs, out, only=None):
+def _train_all(runs, out, only=None, snapshot_every: int = 0):
     """Train (or resume) every run into out/<name>/, or only those whose names match the glob `only`.
-    out/runs.json lists every planned run either way."""
+    out/runs.json lists every planned run either way. `snapshot_every`: keep the parameters along training
+    (memoroids_lite.train.run)."""
     from memoroids_lite.train import run
 
     with open(os.path.join(out, "runs.json"), "w") as f:
@@ -44,48 +45,58 @@ def _train_all(runs, out, only=None):
         raise ValueError(f"--only {only!r} matches no run; the runs are {[name for name, _, _ in runs]}.")
     for i, (name, config, seeds) in enumerate(chosen):
         print(f"run {i + 1}/{len(chosen)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
-        run(config, seeds, os.path.join(out, name))
+        run(config, seeds, os.path.join(out, name), snapshot_every=snapshot_every)
+
+
+# The sensitivity study: Repeat Previous (k = 10, RML 10; the paper's Figure 3) and Repeat First (the first
+# card; its Figure 8), every model, tapes and segments of 10. Parameters are kept every SNAPSHOT_EVERY
+# evaluations, for the sensitivity along training (Figure 3's heatmap).
+SENSITIVITY_TASKS = ("RepeatPreviousEasy", "RepeatFirstEasy")
+SNAPSHOT_EVERY = {"ci": 1, "cpu": 20, "paper": 50}
 
 
 def sensitivity_runs(scale: str):
-    models = ("lru",) if scale == "ci" else ("ffm", "lru", "linear_attention", "s5")
-    updates = {"cpu": 2_000, "paper": 5_000}.get(scale)
+    if scale == "ci":
+        return [(f"ci_lru_{label}", training.TrainConfig(**training.CI, model="lru", **training.BATCHINGS[label]), 2)
+                for label in ("tape", "segment_10")]
+    updates = {"cpu": 2_000, "paper": 5_000}[scale]
     runs = []
-    for model in models:
-        for label, kw in (("tape", training.BATCHINGS["tape"]), ("segment_10", training.BATCHINGS["segment_10"])):
-            if scale == "ci":
-                config = training.TrainConfig(**training.CI, model=model, **kw)
-            else:
-                config = training.config_for("RepeatPreviousEasy", model, updates, **kw)
-            runs.append((f"RepeatPreviousEasy_{model}_{label}" if scale != "ci" else f"ci_{model}_{label}", config,
-                         2 if scale == "ci" else 3))
+    for env in SENSITIVITY_TASKS:
+        for model in ("ffm", "lru", "linear_attention", "s5"):
+            for label in ("tape", "segment_10"):
+                config = training.config_for(env, model, updates, **training.BATCHINGS[label])
+                runs.append((f"{env}_{model}_{label}", config, 3))
     return runs
 
 
 def run_sensitivity(scale: str, out: str, episodes: int = 4, only=None) -> str:
+    """Train the runs (keeping snapshots), then S of `episodes` greedy episodes per seed at every snapshot:
+    out/sensitivity.csv, one row per (run, seed, snapshot, episode, age)."""
     import jax
 
-    from memoroids_lite.train import load_params
+    from memoroids_lite.train import snapshots
 
     runs = sensitivity_runs(scale)
-    _train_all(runs, out, only)
+    _train_all(runs, out, only, snapshot_every=SNAPSHOT_EVERY[scale])
     path = os.path.join(out, "sensitivity.csv")
     if only is not None:
         return os.path.join(out, "runs.json")  # some runs only: the summary waits for a call without --only
     if os.path.exists(path):  # computed from the trained parameters already (delete it to recompute)
         return path
-    with open(path, "w", newline="") as f:
+    with open(path + ".tmp", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["run", "model", "batching", "seed", "episode", "age", "sensitivity"])
+        writer.writerow(["run", "env", "model", "batching", "seed", "updates", "episode", "age", "sensitivity"])
         for name, config, seeds in runs:
-            params = load_params(os.path.join(out, name))
-            for seed in range(seeds):
-                one = jax.tree.map(lambda x: x[seed], params)
-                for e in range(episodes):
-                    s = sensitivity.sensitivity(config, one, jax.random.PRNGKey(1000 + e))
-                    ages = np.arange(len(s)) - (len(s) - 1)
-                    batching = "tape" if config.batching == "tape" else f"segment_{config.segment_length}"
-                    writer.writerows([name, config.model, batching, seed, e, int(a), float(v)] for a, v in zip(ages, s))
+            batching = "tape" if config.batching == "tape" else f"segment_{config.segment_length}"
+            for updates, params in snapshots(os.path.join(out, name)):
+                for seed in range(seeds):
+                    one = jax.tree.map(lambda x: x[seed], params)
+                    for e in range(episodes):
+                        s = sensitivity.sensitivity(config, one, jax.random.PRNGKey(1000 + e))
+                        ages = np.arange(len(s)) - (len(s) - 1)
+                        writer.writerows([name, config.env, config.model, batching, seed, updates, e, int(a), float(v)]
+                                         for a, v in zip(ages, s))
+    os.replace(path + ".tmp", path)
     return path
 
 

@@ -85,6 +85,13 @@ def _version(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split("."))
 
 
+def fixed_since(model: str, trained_with: str) -> list[tuple[str, tuple[str, str, str]]]:
+    """The differences of `model` from the paper that this package removed after version `trained_with`, as
+    (the version that removed it, (aspect, the paper, runs before it))."""
+    return [(fixed_in, row) for fixed_in, fixed_model, row in FIXED
+            if fixed_model == model and _version(trained_with) < _version(fixed_in)]
+
+
 def deviations(config: TrainConfig, seeds: int, trained_with: str = __version__) -> list[tuple[str, str, str]]:
     """Every way the run (`config`, `seeds` seeds, trained by memoroids_lite version `trained_with`) departs
     from the paper's protocol for its task: (aspect, the paper, this run) for each aspect that differs."""
@@ -106,8 +113,7 @@ def deviations(config: TrainConfig, seeds: int, trained_with: str = __version__)
               else PAPER_MEMORY.get(config.model, {}))
     rows.append((f"{config.model} sizes", str(memory), str(config.model_kwargs)))
     rows += MODEL_DIFFERENCES.get(config.model, [])
-    rows += [row for fixed_in, model, row in FIXED
-             if model == config.model and _version(trained_with) < _version(fixed_in)]
+    rows += [row for _, row in fixed_since(config.model, trained_with)]
     if not config.paper_code_loss:
         rows += [r for r in LOSS_DIFFERENCES if config.batching == "segment" or r[0] != "segment loss"]
     return [(aspect, theirs, ours) for aspect, theirs, ours in rows if theirs != ours]

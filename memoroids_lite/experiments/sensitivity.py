@@ -12,6 +12,8 @@ what segment-based training with L = 10 cannot shape, since its gradient stops a
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -20,16 +22,27 @@ from memoroids_lite.envs import make as make_env
 from memoroids_lite.rl.train import make_network
 
 
+@functools.lru_cache(maxsize=None)
+def _compiled(network):
+    """The network's step (acting) and the gradient of the last Q-value, compiled once per network."""
+
+    def last_q(params, obs, start, action):
+        q, _ = network.apply(params, obs, start)
+        return q[-1, action]
+
+    return jax.jit(network.apply), jax.jit(jax.grad(last_q, argnums=1))
+
+
 def greedy_episode(config, params, key):
     """Observations, start flags and actions of one greedy episode (the network acts step by step)."""
     env, env_params = make_env(config.env, **config.env_kwargs)
     network = make_network(config, env.num_actions)
-    act = jax.jit(lambda obs, start, state: network.apply(params, obs[None], start[None], state))
+    act = _compiled(network)[0]
     step = jax.jit(env.step)
     obs, env_state = env.reset(key, env_params)
     observations, actions, state, start = [], [], None, jnp.ones((), bool)
     for t in range(int(env_params.max_steps_in_episode)):
-        q, state = act(obs, start, state)
+        q, state = act(params, obs[None], start[None], state)
         action = jnp.argmax(q[0])
         observations.append(obs)
         actions.append(action)
@@ -45,12 +58,8 @@ def sensitivity(config, params, key) -> np.ndarray:
     last observation)."""
     obs, actions, network = greedy_episode(config, params, key)
     start = jnp.zeros(obs.shape[0], bool).at[0].set(True)
-
-    def last_q(obs):
-        q, _ = network.apply(params, obs, start)
-        return q[-1, actions[-1]]
-
-    s = np.abs(np.asarray(jax.grad(last_q)(obs))).sum(-1)
+    gradient = _compiled(network)[1](params, obs, start, actions[-1])  # ∂Q(s_n, a_n)/∂o
+    s = np.abs(np.asarray(gradient)).sum(-1)
     return s / max(s.sum(), 1e-30)
 
 
@@ -62,19 +71,26 @@ def share_older_than(s: np.ndarray, steps: int) -> float:
     return float(s[: max(len(s) - steps, 0)].sum())
 
 
-def load(path: str) -> dict[tuple[str, str], np.ndarray]:
-    """sensitivity.csv -> {(model, batching): S [seeds, episodes, ages]}, ages aligned at the last step.
+def load(path: str, env: str = "RepeatPreviousEasy", updates: int | None = None) -> dict[tuple[str, str], np.ndarray]:
+    """sensitivity.csv -> {(model, batching): S [seeds, episodes, ages]} of the runs on `env` at the snapshot
+    after `updates` updates (None: the last), ages aligned at the last step.
 
     Index j of the age axis is the age j − (width − 1), so the last is age 0; an episode shorter than the
-    widest is padded with zeros on the old side (it has no observations that old).
+    widest is padded with zeros on the old side (it has no observations that old). A file written before
+    snapshots and tasks were recorded holds the final parameters on Repeat Previous only.
     """
-    import csv
-
+    rows = [r for r in _rows(path) if r["env"] == env]
+    if updates is None:
+        last = {}
+        for r in rows:
+            last[r["run"]] = max(last.get(r["run"], 0), r["updates"])
+        rows = [r for r in rows if r["updates"] == last[r["run"]]]
+    else:
+        rows = [r for r in rows if r["updates"] == updates]
     table: dict[tuple[str, str], dict[tuple[int, int], dict[int, float]]] = {}
-    with open(path) as f:
-        for row in csv.DictReader(f):
-            episodes = table.setdefault((row["model"], row["batching"]), {})
-            episodes.setdefault((int(row["seed"]), int(row["episode"])), {})[int(row["age"])] = float(row["sensitivity"])
+    for row in rows:
+        episodes = table.setdefault((row["model"], row["batching"]), {})
+        episodes.setdefault((row["seed"], row["episode"]), {})[row["age"]] = row["sensitivity"]
     out = {}
     for key, episodes in table.items():
         seeds = sorted({seed for seed, _ in episodes})
@@ -82,6 +98,22 @@ def load(path: str) -> dict[tuple[str, str], np.ndarray]:
         ages = np.arange(min(min(by_age) for by_age in episodes.values()), 1)
         out[key] = np.array([[[episodes[seed, e].get(int(a), 0.0) for a in ages] for e in numbers] for seed in seeds])
     return out
+
+
+def snapshot_updates(path: str, env: str) -> list[int]:
+    """The updates after which the runs on `env` in sensitivity.csv were measured, in order."""
+    return sorted({r["updates"] for r in _rows(path) if r["env"] == env})
+
+
+def _rows(path: str) -> list[dict]:
+    import csv
+
+    with open(path) as f:
+        table = list(csv.DictReader(f))
+    return [{"run": r["run"], "env": r.get("env", "RepeatPreviousEasy"), "model": r["model"],
+             "batching": r["batching"], "seed": int(r["seed"]), "updates": int(r.get("updates", 0)),
+             "episode": int(r["episode"]), "age": int(r["age"]), "sensitivity": float(r["sensitivity"])}
+            for r in table]
 
 
 def value_memory_length(s: np.ndarray, tolerance: float = 0.05) -> int:
