@@ -3,9 +3,10 @@
     python -m memoroids_lite.experiments NAME --scale ci|cpu|paper --out DIR
 
 NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a small Figure 6: every task,
-the LRU, tape vs segments of 10 and 50), sensitivity (Figure 3), train-time (Figure 5 right). Scales: ci (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU,
-resumable), paper (the full grid, sized for a GPU). Running the same command again resumes: finished runs are
-kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
+the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right). Scales: ci
+(seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU, resumable), paper (the paper's
+protocol, its Table H.3, for the full grid, sized for a GPU). Running the same command again resumes: finished
+runs are kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
 figures from DIR.
 
     python -m memoroids_lite.experiments tape-vs-segment --scale cpu --out DIR --only 'CountRecall*'
@@ -26,6 +27,7 @@ import sys
 import numpy as np
 
 from memoroids_lite.experiments import acting, returns, sensitivity, training
+from memoroids_lite.experiments.paper import paper_config
 from memoroids_lite.rl.validation import padding_note
 
 EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time")
@@ -59,13 +61,15 @@ def sensitivity_runs(scale: str):
     if scale == "ci":
         return [(f"ci_lru_{label}", training.TrainConfig(**training.CI, model="lru", **training.BATCHINGS[label]), 2)
                 for label in ("tape", "segment_10")]
-    updates = {"cpu": 2_000, "paper": 5_000}[scale]
     runs = []
     for env in SENSITIVITY_TASKS:
         for model in ("ffm", "lru", "linear_attention", "s5"):
             for label in ("tape", "segment_10"):
-                config = training.config_for(env, model, updates, **training.BATCHINGS[label])
-                runs.append((f"{env}_{model}_{label}", config, 3))
+                batching = training.BATCHINGS[label]
+                if scale == "cpu":  # 2,000 updates (the paper: 5,000 epochs), 3 seeds
+                    runs.append((f"{env}_{model}_{label}", training.config_for(env, model, 2_000, **batching), 3))
+                else:
+                    runs.append((f"{env}_{model}_{label}", paper_config(env, model, **batching), 10))
     return runs
 
 
