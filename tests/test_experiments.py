@@ -147,8 +147,20 @@ def test_only_trains_the_runs_it_names(tmp_path):
     assert len(rows(tmp_path / "ci_lru_tape" / "metrics.csv")) > 0
     with pytest.raises(ValueError, match="matches no run; the runs are .*ci_lru_segment_10"):
         experiments.run("tape-vs-segment", "ci", str(tmp_path), only="CountRecall*")
-    with pytest.raises(ValueError, match="the returns benchmark has none"):
-        experiments.run("returns", "ci", str(tmp_path), only="*")
+    for name in ("returns", "lag-recall"):
+        with pytest.raises(ValueError, match=f"{name} has none"):
+            experiments.run(name, "ci", str(tmp_path), only="*")
+
+
+def test_lag_recall(results):
+    """Every variant, every seed, one accuracy per update; `load` gives them as [seeds, updates]."""
+    _, path = results["lag-recall"]
+    settings = experiments.lag_recall.SCALES["ci"]
+    loaded = experiments.lag_recall.load(path)
+    assert list(loaded) == list(experiments.lag_recall.VARIANTS)
+    for accuracy in loaded.values():
+        assert accuracy.shape == (settings["seeds"], settings["steps"])
+        assert np.all((0 <= accuracy) & (accuracy <= 1))
 
 
 @pytest.mark.parametrize("scale", experiments.SCALES)

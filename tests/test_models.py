@@ -211,6 +211,10 @@ BAD_FLOATS = {  # (model, options, the message)
                  "time steps Δ), got dt_min=0.0, dt_max=0.1.")),
     "dt_min above dt_max": ("s5", {"dt_min": 0.5, "dt_max": 0.1}, "got dt_min=0.5, dt_max=0.1."),
     "dt_max infinite": ("s5", {"dt_max": float("inf")}, "s5 option dt_max must be a finite number, got inf."),
+    "min_period above max_period": ("ffm", {"min_period": 30.0, "max_period": 20.0},
+                                    ("ffm options min_period, max_period must satisfy 0 < min_period <= max_period "
+                                     "(the initial rotation periods, in steps), got min_period=30.0, max_period=20.0.")),
+    "min_period 0": ("ffm", {"min_period": 0.0}, "got min_period=0.0, max_period=1000.0."),
 }
 
 
@@ -253,3 +257,13 @@ def test_s5_output_matrix_starts_as_in_the_s5_code():
     C = params["params"]["layers_0"]["layer"]["C"]  # [2, d, P]: real part, imaginary part
     expected = 1 / np.sqrt(2 * hidden * features)
     np.testing.assert_allclose(np.std(C, axis=(1, 2)), [expected, expected], rtol=0.05)
+
+
+def test_ffm_periods_set_the_initial_rotations():
+    """ω_k = 2π / period_k with the periods spread evenly from min_period to max_period (FFM's own: 1 .. 1000)."""
+    x = jnp.zeros((3, FEATURES))
+    for lo, hi in ((1.0, 1000.0), (2.0, 20.0)):
+        params = make("ffm", features=FEATURES, context_size=4, min_period=lo, max_period=hi).init(
+            jax.random.key(0), x, jnp.zeros(3, bool))
+        omega = params["params"]["layers_0"]["omega"]  # FFM is not wrapped in a gated block
+        np.testing.assert_allclose(2 * np.pi / np.asarray(omega), np.linspace(lo, hi, 4), rtol=1e-5)

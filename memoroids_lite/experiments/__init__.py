@@ -3,7 +3,8 @@
     python -m memoroids_lite.experiments NAME --scale ci|cpu|paper --out DIR
 
 NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a small Figure 6: every task,
-the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right). Scales: ci
+the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right), lag-recall
+(why FFM does not solve Repeat Previous at the book's budget: recall at a fixed lag, supervised). Scales: ci
 (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU, resumable), paper (the paper's
 protocol, its Table H.3, for the full grid, sized for a GPU). Running the same command again resumes: finished
 runs are kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
@@ -26,11 +27,11 @@ import sys
 
 import numpy as np
 
-from memoroids_lite.experiments import acting, returns, sensitivity, training
+from memoroids_lite.experiments import acting, lag_recall, returns, sensitivity, training
 from memoroids_lite.experiments.paper import paper_config
 from memoroids_lite.rl.validation import padding_note
 
-EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time")
+EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time", "lag-recall")
 SCALES = ("ci", "cpu", "paper")
 
 
@@ -141,14 +142,18 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}.")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}.")
-    if only is not None and name == "returns":
-        raise ValueError("--only selects training runs; the returns benchmark has none.")
+    if only is not None and name in ("returns", "lag-recall"):
+        raise ValueError(f"--only selects training runs of the reinforcement-learning experiments; {name} has none.")
     if dry_run:  # what would train, one line a run; nothing is trained or written
         chosen = [r for r in runs_of(name, scale) if only is None or fnmatch.fnmatchcase(r[0], only)]
-        for line in [describe(*r) for r in chosen] or [f"{name} trains nothing (it times the return scans)"]:
+        nothing = {"returns": "it times the return scans", "lag-recall": "it trains supervised models only"}
+        for line in [describe(*r) for r in chosen] or [f"{name} trains no agent ({nothing[name]})"]:
             print(line)
         return None
     os.makedirs(out, exist_ok=True)
+    if name == "lag-recall":
+        path = os.path.join(out, "lag_recall.csv")
+        return path if os.path.exists(path) else lag_recall.write(path, scale)
     if name == "returns":
         path = os.path.join(out, "returns.csv")
         if not os.path.exists(path):

@@ -44,6 +44,8 @@ _RANGES = {
         (("max_phase",), lambda phase: phase > 0, "max_phase > 0 (the largest initial phase of λ)"),
     ],
     "s5": [(("dt_min", "dt_max"), lambda lo, hi: 0 < lo <= hi, "0 < dt_min <= dt_max (the initial time steps Δ)")],
+    "ffm": [(("min_period", "max_period"), lambda lo, hi: 0 < lo <= hi,
+             "0 < min_period <= max_period (the initial rotation periods, in steps)")],
 }
 
 

@@ -31,15 +31,16 @@ class FFM(MemoroidLayer):
     trace_size: int = 32
     context_size: int = 4
     mlp_size: int = 64
+    min_period: float = 1.0  # the initial rotation periods 2π/ω, in steps, spread
+    max_period: float = 1000.0  # evenly from min_period to max_period (FFM's own)
 
     def setup(self):
         m, c = self.trace_size, self.context_size
         # Deterministic initial time scales: decays spread over [1e-6, 0.5], periods
-        # 1 .. 1000 steps.
+        # min_period .. max_period steps.
+        periods = jnp.linspace(self.min_period, self.max_period, c)
         self.alpha = self.param("alpha", lambda k, s: jnp.linspace(1e-6, 0.5, m), (m,))
-        self.omega = self.param(
-            "omega", lambda k, s: 2 * jnp.pi / jnp.linspace(1, 1000, c), (c,)
-        )
+        self.omega = self.param("omega", lambda k, s: 2 * jnp.pi / periods, (c,))
         self.pre = nn.Dense(m)
         self.pre_gate = nn.Dense(m)
         self.mix = nn.Dense(self.features)
