@@ -198,16 +198,17 @@ def kernel(venv):
 
 @pytest.fixture(scope="module")
 def timings():
-    """_build/chapters_fast.csv: each chapter's wall time at the fast budget, from this run (.ci/run prints it)."""
-    report = ROOT / "_build" / "chapters_fast.csv"
+    """_build/chapters_fast-<worker>.csv: each chapter's wall time at the fast budget, from this run, one file per
+    pytest-xdist worker (.ci/run prints them)."""
+    import os
+
+    report = ROOT / "_build" / f"chapters_fast-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.csv"
     report.parent.mkdir(exist_ok=True)
     report.write_text("chapter,seconds\n")
     return report
 
 
-@pytest.mark.chapters
-@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.stem)
-def test_chapter_runs_outside_the_repository(notebook, kernel, repository, timings, tmp_path):
+def run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path):
     """The chapter alone in an empty folder, at the fast budget, its outputs compared by nbval."""
     shutil.copy(notebook, tmp_path)
     shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)
@@ -218,3 +219,19 @@ def test_chapter_runs_outside_the_repository(notebook, kernel, repository, timin
          "--nbval-sanitize-with", "nbval_sanitize.cfg", notebook.name], cwd=tmp_path, env=env, timeout=1800)
     with open(timings, "a") as f:
         f.write(f"{notebook.stem},{time.perf_counter() - begin:.1f}\n")
+
+
+# The chapters in two classes: pytest-xdist's loadscope sends each class to a worker of its own, so the two halves
+# run side by side (every chapter takes seconds to minutes).
+@pytest.mark.chapters
+class TestOddChapters:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[0::2], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path)
+
+
+@pytest.mark.chapters
+class TestEvenChapters:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[1::2], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path)
