@@ -91,7 +91,9 @@ def venv(dists, tmp_path_factory):
         if dist.metadata["Name"] and dist.metadata["Name"].replace("-", "_").lower() != PACKAGE
     ))
     run([python, "-m", "pip", "install", "-q", "-c", constraints, dists[1]], cwd=folder)
-    return python, constraints
+    # what the wheel's install alone brought, before the chapter tests add their tools to this environment
+    installed = json.loads(run([python, "-m", "pip", "list", "--format", "json"], cwd=folder))
+    return python, constraints, {row["name"].lower().replace("_", "-") for row in installed}
 
 
 @pytest.fixture(scope="module")
@@ -124,15 +126,13 @@ def test_lowest_tested_versions_are_the_declared_bounds():
 
 
 def test_only_declared_dependencies_are_installed(venv):
-    python, _ = venv
-    installed = json.loads(run([python, "-m", "pip", "list", "--format", "json"], cwd=ROOT))
-    names = {row["name"].lower().replace("_", "-") for row in installed}
+    _, _, names = venv
     assert PACKAGE.replace("_", "-") in names
-    assert not names & set(KERNEL_TOOLS), "the test tools must not be in the package's environment yet"
+    assert not names & set(KERNEL_TOOLS), "installing the wheel must not bring the test tools"
 
 
 def test_every_module_imports_outside_the_repository(venv, outside):
-    python, _ = venv
+    python, _, _ = venv
     script = (
         "import importlib, importlib.util, pkgutil, memoroids_lite\n"
         "found = pkgutil.walk_packages(memoroids_lite.__path__, 'memoroids_lite.')\n"
@@ -148,7 +148,7 @@ def test_every_module_imports_outside_the_repository(venv, outside):
 
 
 def test_command_lines_start_and_train_outside_the_repository(venv, outside):
-    python, _ = venv
+    python, _, _ = venv
     assert "--batching" in run([python, "-m", "memoroids_lite.train", "--help"], cwd=outside)
     assert "tape-vs-segment" in run([python, "-m", "memoroids_lite.experiments", "--help"], cwd=outside)
     run([python, "-m", "memoroids_lite.train", "--env", "RepeatPrevious", "--env-kwargs", '{"num_decks": 1, "k": 3}',
@@ -191,7 +191,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 @pytest.fixture(scope="module")
 def kernel(venv):
     """The wheel's environment with the tools that run a chapter as a test added."""
-    python, constraints = venv
+    python, constraints, _ = venv
     run([python, "-m", "pip", "install", "-q", "-c", constraints, *KERNEL_TOOLS], cwd=python.parent)
     return python
 
