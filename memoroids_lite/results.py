@@ -30,7 +30,7 @@ REPOSITORY = "https://github.com/memoroids-book/memoroids-book"
 BRANCH = "main"
 FILES_URL_VARIABLE = "MEMOROIDS_FILES_URL"
 
-_CHECKOUT_RESULTS = pathlib.Path(__file__).resolve().parents[1] / "book" / "results"
+_CHECKOUT_BOOK = pathlib.Path(__file__).resolve().parents[1] / "book"
 
 
 def files_url() -> str:
@@ -41,16 +41,23 @@ def files_url() -> str:
 
 
 def result_file(name: str, required: bool = True) -> pathlib.Path | None:
-    """The path of `book/results/<name>`: under the working directory (a chapter runs in book/, a script at the
-    top of the repository), else in the checkout the package was installed from, else a downloaded copy.
+    """The path of `book/results/<name>` (see `book_file`): a result a named command wrote.
 
     `required=False` answers None for a file that is not committed (yet), e.g. a run still in progress; a
     download that fails for any other reason (no network) raises either way.
     """
-    for base in (pathlib.Path("results"), pathlib.Path("book") / "results", _CHECKOUT_RESULTS):
+    return book_file(f"results/{name}", required)
+
+
+def book_file(name: str, required: bool = True) -> pathlib.Path | None:
+    """The path of the book's file `book/<name>` (a result, a quiz, a trained agent): under the working directory
+    (a chapter runs in book/, a script at the top of the repository), else in the checkout the package was
+    installed from, else a downloaded copy. `required` as in `result_file`.
+    """
+    for base in (pathlib.Path("."), pathlib.Path("book"), _CHECKOUT_BOOK):
         if (base / name).is_file():
             return base / name
-    return _download(f"book/results/{name}", required)
+    return _download(f"book/{name}", required)
 
 
 def _download(path: str, required: bool) -> pathlib.Path | None:

@@ -35,7 +35,7 @@ def serve_folder(tmp_path, monkeypatch, files):
         (remote / path).parent.mkdir(parents=True, exist_ok=True)
         (remote / path).write_text(text)
     monkeypatch.setenv(results.FILES_URL_VARIABLE, remote.as_uri() + "/")
-    monkeypatch.setattr(results, "_CHECKOUT_RESULTS", tmp_path / "no_checkout")
+    monkeypatch.setattr(results, "_CHECKOUT_BOOK", tmp_path / "no_checkout")
     monkeypatch.chdir(tmp_path)
     return remote
 
@@ -47,6 +47,15 @@ def test_downloads_what_the_checkout_lacks(tmp_path, monkeypatch):
     assert path.parts[-3:] == ("exp", "run", "r.json") and not path.is_relative_to(remote)
     (remote / "book/results/exp/run/r.json").write_text('{"a": 2}')
     assert results.read_json("exp/run/r.json") == {"a": 1}, "downloaded once per process"
+
+
+def test_any_book_file_comes_the_same_way(tmp_path, monkeypatch):
+    remote = serve_folder(tmp_path, monkeypatch, {"book/quizzes/q.json": "[]"})
+    path = results.book_file("quizzes/q.json")
+    assert path.read_text() == "[]" and not path.is_relative_to(remote)
+    (tmp_path / "quizzes").mkdir()
+    (tmp_path / "quizzes" / "q.json").write_text("[1]")  # a chapter running in book/
+    assert results.book_file("quizzes/q.json").read_text() == "[1]"
 
 
 def test_missing_file(tmp_path, monkeypatch):
