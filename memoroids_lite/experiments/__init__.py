@@ -4,7 +4,8 @@
 
 NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a small Figure 6: every task,
 the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right), lag-recall
-(why FFM does not solve Repeat Previous at the book's budget: recall at a fixed lag, supervised). Scales: ci
+(why FFM does not solve Repeat Previous at the book's budget: recall at a fixed lag, supervised, then FFM with
+short rotation periods trained on Repeat Previous). Scales: ci
 (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU, resumable), paper (the paper's
 protocol, its Table H.3, for the full grid, sized for a GPU). Running the same command again resumes: finished
 runs are kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
@@ -115,6 +116,8 @@ def runs_of(name: str, scale: str):
         return training.nine_task_runs(scale)
     if name == "sensitivity":
         return sensitivity_runs(scale)
+    if name == "lag-recall":
+        return training.lag_recall_runs(scale)
     return []
 
 
@@ -142,18 +145,20 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         raise ValueError(f"unknown experiment {name!r}; choose one of {EXPERIMENTS}.")
     if scale not in SCALES:
         raise ValueError(f"unknown scale {scale!r}; choose one of {SCALES}.")
-    if only is not None and name in ("returns", "lag-recall"):
+    if only is not None and name == "returns":
         raise ValueError(f"--only selects training runs of the reinforcement-learning experiments; {name} has none.")
     if dry_run:  # what would train, one line a run; nothing is trained or written
         chosen = [r for r in runs_of(name, scale) if only is None or fnmatch.fnmatchcase(r[0], only)]
-        nothing = {"returns": "it times the return scans", "lag-recall": "it trains supervised models only"}
-        for line in [describe(*r) for r in chosen] or [f"{name} trains no agent ({nothing[name]})"]:
+        for line in [describe(*r) for r in chosen] or [f"{name} trains no agent (it times the return scans)"]:
             print(line)
         return None
     os.makedirs(out, exist_ok=True)
-    if name == "lag-recall":
+    if name == "lag-recall":  # the supervised recall (lag_recall.csv), then the reinforcement-learning runs
         path = os.path.join(out, "lag_recall.csv")
-        return path if os.path.exists(path) else lag_recall.write(path, scale)
+        if only is None and not os.path.exists(path):
+            lag_recall.write(path, scale)
+        _train_all(training.lag_recall_runs(scale), out, only)
+        return os.path.join(out, "runs.json") if only else path
     if name == "returns":
         path = os.path.join(out, "returns.csv")
         if not os.path.exists(path):

@@ -87,6 +87,23 @@ def nine_task_runs(scale: str):
             and r[0].endswith(tuple(f"_lru_{b}" for b in NINE_TASK_BATCHINGS))]
 
 
+# The lag-recall experiment's question asked with reinforcement learning: FFM on Repeat Previous, tapes, the
+# Figure 4 run's settings but FFM's initial rotation periods spread over 2-20 steps instead of 1-1,000.
+SHORT_PERIODS = {"min_period": 2.0, "max_period": 20.0}
+
+
+def lag_recall_runs(scale: str):
+    if scale == "ci":
+        small = {"trace_size": 4, "context_size": 4, **SHORT_PERIODS}
+        return [("ci_ffm_periods_2_20_tape", TrainConfig(**CI | {"model_kwargs": small}, model="ffm"), 1)]
+    if scale == "cpu":
+        config, seeds = config_for("RepeatPreviousEasy", "ffm", 5_000, **BATCHINGS["tape"]), 3
+    else:
+        config, seeds = paper_config("RepeatPreviousEasy", "ffm", **BATCHINGS["tape"]), 10
+    periods = config.replace(model_kwargs=config.model_kwargs | SHORT_PERIODS)
+    return [("RepeatPreviousEasy_ffm_periods_2_20_tape", periods, seeds)]
+
+
 def train_time_runs(scale: str):
     """Figure 5 right: the same training on Repeat First with every batching; wall time is the measurement."""
     if scale == "ci":
