@@ -501,9 +501,15 @@ def main() -> int:
                     else:
                         if not badges[0]["beforeFirstCell"]:
                             fail(page, "colab", "the Open-in-Colab badge is not in the first markdown cell")
+                        # beside it, the student edition's badge: student/NN_name.ipynb (tools/student_edition.py)
+                        student = want.replace("/book/", "/student/")
                         for b in badges:
-                            if b["href"] != want:
-                                fail(page, "colab", f"Open-in-Colab badge links to {b['href']}, expected {want}")
+                            if b["href"] not in (want, student):
+                                fail(page, "colab", f"Open-in-Colab badge links to {b['href']}, expected {want} "
+                                                    f"or the student edition {student}")
+                        if [b["href"] for b in badges] != [want, student]:
+                            fail(page, "colab", "expected two Colab badges, the chapter's then the student "
+                                                "edition's")
 
                 # ---- overflow (and screenshots), at each width
                 for i, w in enumerate(WIDTHS):

@@ -72,7 +72,7 @@ def measure(config, solve: bool, solve_budget: int, seeds: int):
     steps = config.rollout_length
     _, collect_s, (state, *_) = timed(lambda s: train.collect(s, steps, 0.1), state)
     result["collect_steps_per_s"] = steps * config.num_envs / collect_s
-    _, result["eval_s"], (state, _) = timed(train.evaluate, state, repeats=3)
+    _, result["eval_s"], (state, *_) = timed(train.evaluate, state, repeats=3)
     result["chunk_compile_s"], chunk_s, _ = timed(train.chunk, state, repeats=3)
     result["updates_per_s"] = config.eval_interval * config.updates_per_rollout / chunk_s
     result["eval_share"] = result["eval_s"] / chunk_s

@@ -3,7 +3,8 @@
     python -m memoroids_lite.train --env RepeatPreviousEasy --model lru --batching tape --out runs/rp_lru
 
 Writes DIR/config.json (every setting, the versions, the device), DIR/metrics.csv (one row per seed and
-evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s) and a checkpoint
+evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s), at the end DIR/agent.npz (the
+trained agent: memoroids_lite.agents loads it and replays its last evaluation) and a checkpoint
 (DIR/checkpoint.json and DIR/checkpoint-<n>.npz, memoroids_lite.checkpoint: after the first evaluation,
 every 30 s (--checkpoint-every) and at the end). Run the same command again to resume an interrupted run from
 its checkpoint; training is deterministic, so the resumed run gives the same results. Every setting is checked
@@ -35,6 +36,7 @@ from memoroids_lite.rl.train import Metrics, make_train
 from memoroids_lite.timing import machine
 
 SNAPSHOT = "params-"  # out/params-<updates>.npz: the parameters kept along training (run's snapshot_every)
+AGENT = "agent.npz"  # out/agent.npz: the final parameters and last evaluation key of every seed (agents.py)
 CHECKPOINT_EVERY_S = 30.0  # a kill loses at most about this much training (plus one evaluation's worth)
 
 
@@ -207,6 +209,8 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
     `show_progress`: a tqdm bar on stderr, one step per evaluation; False writes nothing to stderr.
     `snapshot_every` = k > 0 also keeps the online parameters of every seed after every k-th evaluation and the
     last, as out/params-<updates>.npz (`snapshots` reads them back): parameters along training.
+    At the end, out/agent.npz keeps the final online parameters of every seed and the key of its last
+    evaluation (`save_agent`; small, committed with results, loaded by memoroids_lite.agents).
     Returns the metric rows (also written to out/metrics.csv)."""
     if seeds < 1:
         raise ValueError(f"seeds must be at least 1, got {seeds}.")
@@ -253,11 +257,15 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
             metrics = Metrics(*(np.stack(m) for m in zip(*metrics)))  # [seeds] each
             wall = wall_before + time.perf_counter() - begin
             for seed in range(seeds):
-                rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()}, "wall_s": wall})
+                rows.append({"seed": seed, **{k: float(v[seed]) for k, v in metrics._asdict().items()
+                                              if k != "eval_key"}, "wall_s": wall})
             if snapshot_every and ((index + 1) % snapshot_every == 0 or index + 1 == train.num_chunks):
                 params = jax.tree.map(lambda *x: np.stack(x), *(state.params for state in states))
                 updates = int(metrics.updates[0])
                 checkpoint.save_arrays(os.path.join(out, f"{SNAPSHOT}{updates:06d}.npz"), params)
+            if index + 1 == train.num_chunks:  # before the last checkpoint: a finished checkpoint implies the agent
+                save_agent(out, jax.tree.map(lambda *x: np.stack(x), *(state.params for state in states)),
+                           metrics.eval_key)
             if index == 0 or index + 1 == train.num_chunks or time.perf_counter() - saved_at >= checkpoint_every_s:
                 stacked = jax.tree.map(lambda *x: np.stack(x), *states)  # leading axis = seed
                 checkpoint.save(out, stacked, {"rows": rows, "chunks": index + 1, "wall_s": wall}, index + 1)
@@ -272,6 +280,17 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
 def saved_state_like(train, seeds: int):
     """The shapes and dtypes of a checkpointed state (leading axis = seed), computed without running init."""
     return jax.eval_shape(jax.vmap(train.init), seed_keys(seeds))
+
+
+def save_agent(out: str, params, eval_keys) -> None:
+    """Write out/agent.npz: `params` (online parameters, leading axis = seed) and `eval_keys` ([seeds, 2], the
+    key each seed's last evaluation drew its episodes with), in the layout `agent_like` describes."""
+    checkpoint.save_arrays(os.path.join(out, AGENT), {"params": params, "eval_key": eval_keys})
+
+
+def agent_like(train, seeds: int):
+    """The shapes and dtypes of an agent.npz of `seeds` seeds of `train`'s configuration."""
+    return {"params": saved_state_like(train, seeds).params, "eval_key": jax.eval_shape(lambda: seed_keys(seeds))}
 
 
 def seed_keys(seeds: int) -> jax.Array:

@@ -32,8 +32,10 @@ from test_notebooks import NOTEBOOKS  # every chapter in _toc.yml
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PACKAGE = "memoroids_lite"
-# What a chapter needs beside the package: the tools that run it as a test (Colab has its own kernel).
-KERNEL_TOOLS = ["pytest", "nbval", "ipykernel"]
+# What a chapter needs beside the package: the tools that run it as a test (Colab has its own kernel), and the
+# package's `book` extra (the quizzes), which every chapter's Colab cell installs.
+KERNEL_TOOLS = ["pytest", "nbval", "ipykernel", "nbclient"]
+BOOK_EXTRA = "book"
 
 
 def checkout_modules() -> set[str]:
@@ -118,8 +120,11 @@ def test_sdist_and_wheel_hold_every_module(dists):
 
 
 def test_lowest_tested_versions_are_the_declared_bounds():
-    """.ci/lowest.txt installs exactly pyproject.toml's lower bounds: the bounds are versions CI has run."""
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    """.ci/lowest.txt installs exactly pyproject.toml's lower bounds, its extras' included: the bounds are versions
+    CI has run."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"] + [dep for extra in project.get("optional-dependencies", {}).values()
+                                          for dep in extra]
     bounds = dict(re.fullmatch(r"([\w.-]+)>=([\w.]+)", dep.replace(" ", "")).groups() for dep in declared)
     pins = [line.split("#")[0].strip() for line in (ROOT / ".ci" / "lowest.txt").read_text().splitlines()]
     assert dict(pin.split("==") for pin in pins if pin) == bounds
@@ -189,10 +194,11 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.fixture(scope="module")
-def kernel(venv):
-    """The wheel's environment with the tools that run a chapter as a test added."""
+def kernel(venv, dists):
+    """The wheel's environment with the tools that run a chapter as a test, and the book extra, added."""
     python, constraints, _ = venv
-    run([python, "-m", "pip", "install", "-q", "-c", constraints, *KERNEL_TOOLS], cwd=python.parent)
+    with_extra = f"{dists[1]}[{BOOK_EXTRA}]"  # the wheel again, now with what the Colab cell adds
+    run([python, "-m", "pip", "install", "-q", "-c", constraints, with_extra, *KERNEL_TOOLS], cwd=python.parent)
     return python
 
 
@@ -219,6 +225,38 @@ def run_chapter_outside_the_repository(notebook, kernel, repository, timings, tm
          "--nbval-sanitize-with", "nbval_sanitize.cfg", notebook.name], cwd=tmp_path, env=env, timeout=1800)
     with open(timings, "a") as f:
         f.write(f"{notebook.stem},{time.perf_counter() - begin:.1f}\n")
+    run_student_edition(notebook, kernel, env, timings, tmp_path)
+
+
+# Executes a notebook in the kernel's environment and saves it with its outputs (no comparison: the student
+# edition stores none).
+EXECUTE = ("import sys, nbclient, nbformat\n"
+           "nb = nbformat.read(sys.argv[1], 4)\n"
+           "nbclient.NotebookClient(nb, timeout=1800, kernel_name='python3').execute()\n"
+           "nbformat.write(nb, sys.argv[2])\n")
+
+
+def run_student_edition(notebook, kernel, env, timings, tmp_path):
+    """The chapter's student edition (student/NN_name.ipynb), alone in an empty folder, run to the end at the
+    fast budget: every skeleton runs and prints its checker's verdict (not yet solved) instead of crashing."""
+    student = ROOT / "student" / notebook.name
+    if not student.exists():
+        return
+    folder = tmp_path / "student"
+    folder.mkdir()
+    shutil.copy(student, folder)
+    begin = time.perf_counter()
+    run([kernel, "-c", EXECUTE, student.name, "executed.ipynb"], cwd=folder, env=env, timeout=1800)
+    with open(timings, "a") as f:
+        f.write(f"student/{notebook.stem},{time.perf_counter() - begin:.1f}\n")
+    executed = json.loads((folder / "executed.ipynb").read_text())
+    printed = "".join("".join(out.get("text", "")) for cell in executed["cells"] if cell["cell_type"] == "code"
+                      for out in cell["outputs"])
+    for cell in executed["cells"]:
+        text = "".join(cell["source"])
+        if cell["cell_type"] == "code" and 'passed = check("' in text:
+            label = text.split('passed = check("')[1].split('"')[0]
+            assert f"✗ {label}: " in printed, f"student/{notebook.name}: the skeleton of {label} printed no verdict"
 
 
 # The chapters in two classes: pytest-xdist's loadscope sends each class to a worker of its own, so the two halves

@@ -66,6 +66,7 @@ def test_colab_cell_first(path):
     source = "".join(first["source"])
     assert 'if "google.colab" in sys.modules:' in source, f"{path.name}: the first code cell must be the Colab install"
     assert f"git+{REPO_URL}" in source, f"{path.name}: the Colab cell must install from {REPO_URL} (_config.yml)"
+    assert '"memoroids_lite[book] @ git+' in source, f"{path.name}: the Colab cell must install the book extra"
     assert "remove-cell" in first["metadata"].get("tags", []), f"{path.name}: tag the Colab cell remove-cell"
 
 

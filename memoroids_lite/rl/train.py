@@ -44,6 +44,7 @@ class Metrics(NamedTuple):
     eval_return: jax.Array  # mean undiscounted return of the greedy evaluation episodes
     train_return: jax.Array  # mean return of the ε-greedy episodes that ended during the chunk (NaN if none)
     loss: jax.Array  # mean loss over the chunk's updates
+    eval_key: jax.Array  # the key the greedy evaluation drew its episodes with (greedy_return replays it)
 
 
 def make_network(config: TrainConfig, num_actions: int) -> QNetwork:
@@ -215,18 +216,42 @@ def make_train(config: TrainConfig):
         )
         return warmup(state)  # random actions
 
-    def evaluate(state: TrainState):
-        key, sub = jax.random.split(state.key)
-        eval_return = collect.evaluate(
-            env, env_params, network, state.params, sub, config.eval_episodes, max_steps
+    def greedy_return(params, key):
+        """An evaluation: the mean return of the greedy episodes `key` draws."""
+        return collect.evaluate(
+            env, env_params, network, params, key, config.eval_episodes, max_steps
         )
-        return state._replace(key=key), eval_return
+
+    def evaluate(state: TrainState):
+        """(state with its key advanced, eval_return, the key of the episodes)."""
+        key, sub = jax.random.split(state.key)
+        return state._replace(key=key), greedy_return(state.params, sub), sub
+
+    def evaluation_key(key, chunks: int):
+        """The key of the evaluation after chunk `chunks` (1, 2, ...) of the seed `key`,
+        without training. Rollouts of "steps" split the state's key a fixed number of
+        times (the warm-up once, an iteration once plus once per update, an evaluation
+        once); an episode's rollout splits it once per step, as many as the episode's."""
+        if config.by_episode:
+            raise ValueError(
+                "rollout='episode': the evaluation key depends on the episodes' "
+                "lengths; only a run's own agent.npz records it."
+            )
+        per_chunk = config.eval_interval * (1 + config.updates_per_rollout) + 1
+        splits = 1 + chunks * per_chunk - 1  # the warm-up, the chunks, less the draw
+        state_key = jax.random.split(key, 3)[2]  # init's k_state
+
+        def advance(_, k):
+            return jax.random.split(k)[0]
+
+        state_key = jax.lax.fori_loop(0, splits, advance, state_key)
+        return jax.random.split(state_key)[1]
 
     def chunk(state: TrainState):
         state, (returns, finished, losses) = jax.lax.scan(
             iteration, state, None, config.eval_interval
         )
-        state, eval_return = evaluate(state)
+        state, eval_return, eval_key = evaluate(state)
         env_steps = state.storage.written * config.num_envs  # streams step together
         mean_return = returns.sum() / jnp.maximum(finished.sum(), 1)
         metrics = Metrics(
@@ -235,6 +260,7 @@ def make_train(config: TrainConfig):
             eval_return=eval_return,
             train_return=jnp.where(finished.sum() > 0, mean_return, jnp.nan),
             loss=losses.mean(),
+            eval_key=eval_key,
         )
         return state, metrics
 
@@ -249,5 +275,6 @@ def make_train(config: TrainConfig):
     # The pieces, for the command line (progress, checkpoints) and for benchmarks/train.py (timing each part).
     train.init, train.chunk, train.num_chunks = init, chunk, num_chunks
     train.collect, train.update, train.evaluate = collect_steps, update, evaluate
+    train.greedy_return, train.evaluation_key = greedy_return, evaluation_key
     train.network, train.env, train.env_params = network, env, env_params
     return train
