@@ -214,12 +214,20 @@ def timings():
     return report
 
 
-def run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path):
+@pytest.fixture(scope="module")
+def compilation_cache(tmp_path_factory):
+    """One JAX compilation cache for the chapters a worker runs: a student edition, and a chapter that compiles
+    what an earlier one did, load the compiled code instead of compiling it again (the same code runs)."""
+    return tmp_path_factory.mktemp("jax_cache")
+
+
+def run_chapter_outside_the_repository(notebook, kernel, repository, timings, compilation_cache, tmp_path):
     """The chapter alone in an empty folder, at the fast budget, its outputs compared by nbval."""
     shutil.copy(notebook, tmp_path)
     shutil.copy(ROOT / "tests" / "nbval_sanitize.cfg", tmp_path)
     env = {"PATH": f"{kernel.parent}:/usr/bin:/bin", "HOME": str(tmp_path), "BOOK_FAST": "1",
-           "JAX_PLATFORMS": "cpu", "MEMOROIDS_FILES_URL": repository}
+           "JAX_PLATFORMS": "cpu", "MEMOROIDS_FILES_URL": repository,
+           "JAX_COMPILATION_CACHE_DIR": str(compilation_cache), "JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS": "0"}
     begin = time.perf_counter()
     run([kernel, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval", "--nbval-current-env",
          "--nbval-sanitize-with", "nbval_sanitize.cfg", notebook.name], cwd=tmp_path, env=env, timeout=1800)
@@ -259,17 +267,31 @@ def run_student_edition(notebook, kernel, env, timings, tmp_path):
             assert f"✗ {label}: " in printed, f"student/{notebook.name}: the skeleton of {label} printed no verdict"
 
 
-# The chapters in two classes: pytest-xdist's loadscope sends each class to a worker of its own, so the two halves
-# run side by side (every chapter takes seconds to minutes).
+# The chapters in four classes: pytest-xdist's loadscope sends each class to a free worker as a whole, so the
+# quarters (each a few minutes) fill the two workers evenly beside the unit tests.
 @pytest.mark.chapters
-class TestOddChapters:
-    @pytest.mark.parametrize("notebook", NOTEBOOKS[0::2], ids=lambda p: p.stem)
-    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, tmp_path):
-        run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path)
+class TestChaptersFirstQuarter:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[0::4], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, compilation_cache, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, compilation_cache, tmp_path)
 
 
 @pytest.mark.chapters
-class TestEvenChapters:
-    @pytest.mark.parametrize("notebook", NOTEBOOKS[1::2], ids=lambda p: p.stem)
-    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, tmp_path):
-        run_chapter_outside_the_repository(notebook, kernel, repository, timings, tmp_path)
+class TestChaptersSecondQuarter:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[1::4], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, compilation_cache, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, compilation_cache, tmp_path)
+
+
+@pytest.mark.chapters
+class TestChaptersThirdQuarter:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[2::4], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, compilation_cache, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, compilation_cache, tmp_path)
+
+
+@pytest.mark.chapters
+class TestChaptersFourthQuarter:
+    @pytest.mark.parametrize("notebook", NOTEBOOKS[3::4], ids=lambda p: p.stem)
+    def test_runs_outside_the_repository(self, notebook, kernel, repository, timings, compilation_cache, tmp_path):
+        run_chapter_outside_the_repository(notebook, kernel, repository, timings, compilation_cache, tmp_path)
