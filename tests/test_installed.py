@@ -67,7 +67,7 @@ def clean_tree(target: pathlib.Path) -> pathlib.Path:
     return target
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def dists(tmp_path_factory):
     """(sdist, wheel) built from a clean copy of this checkout the way pip builds them: the wheel from the sdist."""
     out = tmp_path_factory.mktemp("dist")
@@ -77,7 +77,7 @@ def dists(tmp_path_factory):
     return sdist, wheel
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def venv(dists, tmp_path_factory):
     """A fresh virtual environment holding the wheel and its declared dependencies, nothing else.
 
@@ -98,7 +98,7 @@ def venv(dists, tmp_path_factory):
     return python, constraints, {row["name"].lower().replace("_", "-") for row in installed}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def outside(tmp_path_factory):
     """A working folder outside the repository."""
     folder = tmp_path_factory.mktemp("outside")
@@ -175,7 +175,7 @@ def test_readme_package_example_runs_outside_the_repository(venv, outside):
 # --- Every chapter, the Colab way ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def repository(tmp_path_factory):
     """The download address of a local server that serves the committed files of this checkout."""
     served = tmp_path_factory.mktemp("repository")
@@ -193,7 +193,7 @@ class QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def kernel(venv, dists):
     """The wheel's environment with the tools that run a chapter as a test, and the book extra, added."""
     python, constraints, _ = venv
@@ -202,7 +202,7 @@ def kernel(venv, dists):
     return python
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def timings():
     """_build/chapters_fast-<worker>.csv: each chapter's wall time at the fast budget, from this run, one file per
     pytest-xdist worker (.ci/run prints them)."""
@@ -214,7 +214,7 @@ def timings():
     return report
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def compilation_cache(tmp_path_factory):
     """One JAX compilation cache for the chapters a worker runs: a student edition, and a chapter that compiles
     what an earlier one did, load the compiled code instead of compiling it again (the same code runs)."""
