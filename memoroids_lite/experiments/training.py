@@ -42,10 +42,13 @@ CI = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, features=16
           buffer_size=2000, eval_interval=2, eval_episodes=4, learning_rate=1e-3, lr_warmup=10, tau=0.05)
 
 
-def config_for(env: str, model: str, updates: int, **batching) -> TrainConfig:
-    base = for_task(env, model=model, **batching)
+def config_for(env: str, model: str, updates: int, **settings) -> TrainConfig:
+    """The cpu scale's run of `updates` updates: the task's settings, a random warm-up of at least 20 of its
+    longest episodes, and a buffer that holds every transition of the run, as the paper's does."""
+    base = for_task(env, model=model, **settings)
     steps = updates // base.updates_per_rollout * base.steps_per_iteration
-    return base.replace(train_steps=steps, warmup_steps=max(base.warmup_steps, 20 * base.max_episode_steps))
+    config = base.replace(train_steps=steps, warmup_steps=max(base.warmup_steps, 20 * base.max_episode_steps))
+    return config.replace(buffer_size=config.collected_steps)
 
 
 def tape_vs_segment_runs(scale: str):
@@ -68,7 +71,7 @@ def tape_vs_segment_runs(scale: str):
 
 # The small Figure 6: every task, one model (the LRU), the tape against segments of 10 and 50, 3 seeds; a
 # 64-feature network (the paper's: 256) and 5,000 updates per run, so that the 81 seed runs finish in a few
-# hours on a 2-core CPU; every buffer holds the whole run.
+# hours on a 2-core CPU.
 NINE_TASK_BATCHINGS = ("tape", "segment_10", "segment_50")
 SMALL = dict(features=64, model_kwargs={"hidden": 64})
 
@@ -80,8 +83,7 @@ def nine_task_runs(scale: str):
         runs = []
         for env in NINE_TASKS:
             for b in NINE_TASK_BATCHINGS:
-                config = config_for(env, "lru", 5_000, **BATCHINGS[b], **SMALL)
-                runs.append((f"{env}_lru_{b}", config.replace(buffer_size=config.collected_steps), 3))
+                runs.append((f"{env}_lru_{b}", config_for(env, "lru", 5_000, **BATCHINGS[b], **SMALL), 3))
         return runs
     return [r for r in tape_vs_segment_runs(scale) if r[1].model == "lru"
             and r[0].endswith(tuple(f"_lru_{b}" for b in NINE_TASK_BATCHINGS))]
