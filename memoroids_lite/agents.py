@@ -29,8 +29,7 @@ import numpy as np
 
 from memoroids_lite import checkpoint, results
 from memoroids_lite import train as runs
-from memoroids_lite.rl.config import TrainConfig
-from memoroids_lite.rl.train import make_train
+from memoroids_lite.rl import TrainConfig, make_train
 
 
 class Agent(NamedTuple):

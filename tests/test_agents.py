@@ -1,6 +1,7 @@
 """Trained agents (memoroids_lite.agents): written by every run, loaded without running code, replaying the run's
 last evaluation exactly."""
 
+import functools
 import json
 import os
 import pathlib
@@ -13,8 +14,7 @@ import pytest
 from memoroids_lite import agents, checkpoint
 from memoroids_lite import train as cli
 from memoroids_lite.experiments.training import CI
-from memoroids_lite.rl.config import TrainConfig
-from memoroids_lite.rl.train import make_train
+from memoroids_lite.rl import TrainConfig, make_train, trainer
 
 CONFIG = TrainConfig(**CI, model="lru")
 SEEDS = 2
@@ -66,7 +66,7 @@ def test_the_evaluation_key_is_a_function_of_the_seed_alone():
     from the seed, is the key training drew it with."""
     train = make_train(CONFIG)
     key = jax.random.PRNGKey(5)
-    drawn = jax.jit(train)(key).eval_key  # [chunks, 2]
+    drawn = jax.jit(functools.partial(trainer.train, train))(key).eval_key  # [chunks, 2]
     computed = [train.evaluation_key(key, chunks) for chunks in range(1, train.num_chunks + 1)]
     np.testing.assert_array_equal(drawn, np.stack(computed))
     with pytest.raises(ValueError, match="episode"):

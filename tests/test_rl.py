@@ -1,5 +1,6 @@
 """Replay storage, tape and segment sampling against a NumPy reference; the loss; the training loop."""
 
+import functools
 import json
 
 import jax
@@ -12,9 +13,13 @@ import tqdm
 from memoroids_lite import models
 from memoroids_lite.models.base import MemoroidLayer
 from memoroids_lite.monoid import Monoid
-from memoroids_lite.rl import TrainConfig, collect, for_task, make_train, replay, segment, tape
-from memoroids_lite.rl.loss import paper_code_next_q, per_transition, segment_loss, tape_loss, td_errors
-from memoroids_lite.rl.network import QNetwork, initial_state
+from memoroids_lite.rl import TrainConfig, collect, for_task, make_train, replay, segment, tape, trainer
+from memoroids_lite.rl.body import initial_state
+from memoroids_lite.rl.dqn.act import greedy
+from memoroids_lite.rl.dqn.loss import loss, paper_code_next_q, per_transition, td_errors
+from memoroids_lite.rl.dqn.network import QNetwork
+from memoroids_lite.rl.segment import SegmentBatching
+from memoroids_lite.rl.tape import TapeBatching
 
 N, C = 3, 40  # streams, ring capacity per stream
 
@@ -53,7 +58,7 @@ def fill(transitions, capacity=C, records=64):
     storage = replay.init(capacity, N, 3, records)
     add = jax.jit(replay.add)
     for t in transitions:
-        storage = add(storage, replay.Transition(*(jnp.asarray(x) for x in t[:-1]), ()))
+        storage = add(storage, replay.Transition(*(jnp.asarray(x) for x in t[:7])))
     return storage
 
 
@@ -137,11 +142,13 @@ def test_gradients_stop_at_a_segment_boundary():
                               models.make("lru", 16, hidden=8).initial_state())
         stored = storage._replace(memory=memory)
 
-        def loss(obs):
-            seg = segment.sample(stored._replace(obs=obs), key, 40, 4, init, burn_in=4)
-            return segment_loss(params, params, net, seg, 0.9, init)
+        batching = SegmentBatching(40, 4, init, burn_in=4)
 
-        grad = np.abs(np.asarray(jax.jit(jax.grad(loss))(stored.obs))).sum(-1)  # [N, C]
+        def segment_loss(obs):
+            seg = batching.sample(stored._replace(obs=obs), key)
+            return loss(params, params, net, batching, seg, 0.9)
+
+        grad = np.abs(np.asarray(jax.jit(jax.grad(segment_loss))(stored.obs))).sum(-1)  # [N, C]
         seg = segment.sample(stored, key, 40, 4, init, burn_in=4)
         covered = np.zeros_like(grad, bool)
         for o in np.asarray(seg.batch.obs).reshape(-1, 3):
@@ -205,7 +212,7 @@ def test_with_a_pass_through_memory_the_tape_loss_is_plain_dqn(monkeypatch):
         y = batch.reward[t] + 0.9 * (1.0 - batch.terminated[t]) * q(target, next_obs)[a_star]
         losses.append(float(optax.huber_loss(q(params, obs)[batch.action[t]], y)))
     assert len(losses) > 40
-    np.testing.assert_allclose(tape_loss(params, target, net, batch, 0.9), np.mean(losses), rtol=1e-4)
+    np.testing.assert_allclose(loss(params, target, net, TapeBatching(50), batch, 0.9), np.mean(losses), rtol=1e-4)
 
 
 def test_the_target_sees_the_first_observation():
@@ -251,8 +258,8 @@ def test_paper_code_loss_differs_only_in_its_errata(monkeypatch):
     params = net.init(jax.random.key(0), jnp.zeros((2, 3)), jnp.ones(2, bool))
     target = jax.tree.map(lambda x: x + 0.3, params)
     batch = tape.sample(storage, jax.random.key(3), 50)
-    np.testing.assert_allclose(tape_loss(params, target, net, batch, 0.9, paper_code=True),
-                               tape_loss(params, target, net, batch, 0.9), rtol=1e-5)
+    np.testing.assert_allclose(loss(params, target, net, TapeBatching(50), batch, 0.9, paper_code=True),
+                               loss(params, target, net, TapeBatching(50), batch, 0.9), rtol=1e-5)
 
     segments = segment.sample(storage, jax.random.key(4), 50, 10)
     small = segments.batch._replace(obs=segments.batch.obs / 100, reward=segments.batch.reward / 100)
@@ -264,9 +271,10 @@ def test_paper_code_loss_differs_only_in_its_errata(monkeypatch):
 
     mask = np.asarray(segments.batch.mask[:, :-1])
     mean_abs = float(np.sum(np.asarray(jax.vmap(ours_abs)(segments.batch)) * mask) / mask.sum())
-    paper = float(segment_loss(params, target, net, segments, 0.9, paper_code=True))
+    windows = SegmentBatching(50, 10)
+    paper = float(loss(params, target, net, windows, segments, 0.9, paper_code=True))
     assert paper == pytest.approx(float(optax.huber_loss(mean_abs)), rel=1e-5)
-    assert paper != pytest.approx(float(segment_loss(params, target, net, segments, 0.9)), rel=1e-3)
+    assert paper != pytest.approx(float(loss(params, target, net, windows, segments, 0.9)), rel=1e-3)
 
 
 TINY = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, model="lru", features=32,
@@ -276,7 +284,8 @@ TINY = dict(env="RepeatPrevious", env_kwargs={"num_decks": 1, "k": 3}, model="lr
 
 
 def test_same_seed_same_metrics():
-    train = jax.jit(make_train(TrainConfig(**TINY, train_steps=56 * 4, eval_interval=2)))
+    run = make_train(TrainConfig(**TINY, train_steps=56 * 4, eval_interval=2))
+    train = jax.jit(functools.partial(trainer.train, run))
     a, b = train(jax.random.PRNGKey(3)), train(jax.random.PRNGKey(3))
     assert jax.tree.all(jax.tree.map(lambda x, y: bool(jnp.all((x == y) | (jnp.isnan(x) & jnp.isnan(y)))), a, b))
 
@@ -284,7 +293,8 @@ def test_same_seed_same_metrics():
 @pytest.mark.parametrize("batching", ["tape", "segment"])
 def test_training_beats_random(batching):
     """RepeatPrevious with lag 2 (random policy: −0.5) learned in 100 updates, both batchings, 2 seeds."""
-    train = make_train(TrainConfig(**TINY, batching=batching, train_steps=56 * 100, eval_interval=20))
+    train = functools.partial(trainer.train, make_train(TrainConfig(**TINY, batching=batching, train_steps=56 * 100,
+                                                                     eval_interval=20)))
     metrics = jax.jit(jax.vmap(train))(jax.random.split(jax.random.PRNGKey(0), 2))
     final = np.asarray(metrics.eval_return)[:, -1]
     assert np.all(final > 0.2), final
@@ -316,12 +326,13 @@ def test_evaluate_resets_the_memory_every_L_steps(model, options):
     params = network.init(jax.random.PRNGKey(2), jnp.zeros((1, env.observation_space(env_params).shape[0])),
                           jnp.ones(1, bool))
     max_steps, key = int(env_params.max_steps_in_episode), jax.random.PRNGKey(5)
-    evaluated = {L: float(collect.evaluate(env, env_params, network, params, key, 1, max_steps, L)) for L in (0, 1, 4)}
+    act = greedy(network, params)
+    evaluated = {L: float(collect.evaluate(env, env_params, network, act, key, 1, max_steps, L)) for L in (0, 1, 4)}
     for L, value in evaluated.items():
         assert value == pytest.approx(naive_greedy_return(env, env_params, network, params, key, max_steps, L), abs=1e-5)
     assert evaluated[1] != evaluated[0]  # with these parameters the memory changes the greedy actions
     with pytest.raises(ValueError, match="reset_every must be >= 0"):
-        collect.evaluate(env, env_params, network, params, key, 1, max_steps, -1)
+        collect.evaluate(env, env_params, network, act, key, 1, max_steps, -1)
 
 
 EPISODES = dict(TINY, num_envs=1, rollout="episode", warmup_steps=0, train_steps=0, batch_size=100)
@@ -400,7 +411,7 @@ def test_config_errors():
 
 
 def test_no_learning_rate_warm_up_means_the_full_rate_at_once():
-    from memoroids_lite.rl.train import make_optimizer
+    from memoroids_lite.rl.dqn.loop import make_optimizer
 
     params = {"w": jnp.zeros(3)}
     grads = {"w": jnp.ones(3)}

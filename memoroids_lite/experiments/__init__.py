@@ -123,7 +123,7 @@ def runs_of(name: str, scale: str):
 
 def describe(name: str, config, seeds: int) -> str:
     """One line of what a run will train: its task, warm-up, training, updates, collection and buffer."""
-    from memoroids_lite.rl.train import storage_bytes
+    from memoroids_lite.rl.dqn.loop import storage_bytes
 
     padding = padding_note(config)
     kept = ("keeps every transition" if config.buffer_size >= config.collected_steps

@@ -17,8 +17,8 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
-from memoroids_lite.rl import collect
-from memoroids_lite.rl.train import make_train
+from memoroids_lite.rl import collect, make_train
+from memoroids_lite.rl.dqn.act import greedy
 from memoroids_lite import checkpoint
 from memoroids_lite.train import load_params
 
@@ -33,8 +33,8 @@ def greedy_returns(config, params, reset_every: int, episodes: int = EPISODES) -
     max_steps = int(train.env_params.max_steps_in_episode)
 
     def one(p):
-        return collect.evaluate(train.env, train.env_params, train.network, p, jax.random.PRNGKey(KEY), episodes,
-                                max_steps, reset_every)
+        return collect.evaluate(train.env, train.env_params, train.network, greedy(train.network, p),
+                                jax.random.PRNGKey(KEY), episodes, max_steps, reset_every)
 
     return np.asarray(jax.jit(jax.vmap(one))(params))
 

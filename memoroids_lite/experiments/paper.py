@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from memoroids_lite import __version__
-from memoroids_lite.rl.config import PAPER_MEMORY, TrainConfig, for_task, task_of
+from memoroids_lite.rl.dqn.config import PAPER_MEMORY, TrainConfig, for_task, task_of
 
 
 class Protocol(NamedTuple):

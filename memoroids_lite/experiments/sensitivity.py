@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from memoroids_lite.envs import make as make_env
-from memoroids_lite.rl.train import make_network
+from memoroids_lite.rl.dqn.loop import make_network
 
 
 @functools.lru_cache(maxsize=None)

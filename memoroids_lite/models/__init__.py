@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from memoroids_lite.models.base import GatedResidual, MemoroidLayer, MemoryModel
+from memoroids_lite.models.base import GatedResidual, MemoroidLayer, MemoryModel, modes_of
 from memoroids_lite.models.ffm import FFM
 from memoroids_lite.models.gru import GRU
 from memoroids_lite.models.linear_attention import LinearAttention
@@ -33,6 +33,11 @@ _REGISTRY = {
 def names() -> tuple[str, ...]:
     """The registered model names."""
     return tuple(_REGISTRY)
+
+
+def modes(name: str) -> tuple[str, ...]:
+    """The scan modes of the registered model `name` ("associative" only for memoroids)."""
+    return modes_of(_REGISTRY[name][0].sequential)
 
 
 # Float options with a range, per model: (the options, a test of their values, what is allowed). Their types,
@@ -75,9 +80,9 @@ def make(name: str, features: int, *, num_layers: int | None = None, mode: str =
     unknown = set(options) - allowed
     if unknown:
         raise TypeError(f"{name} has no option(s) {sorted(unknown)}; its options are {sorted(allowed)}.")
-    if mode not in ("auto", "associative", "serial") or (name == "gru" and mode == "associative"):
-        raise ValueError(f"mode {mode!r} is not available for {name}; use 'auto', 'serial'"
-                         + ("" if name == "gru" else " or 'associative'") + ".")
+    if mode not in modes(name):
+        raise ValueError(f"mode {mode!r} is not available for {name}; use "
+                         + ", ".join(repr(m) for m in modes(name)) + ".")
     model = MemoryModel(
         cell=layer_cls(features=features, **options),
         features=features,
@@ -90,4 +95,4 @@ def make(name: str, features: int, *, num_layers: int | None = None, mode: str =
     return model
 
 
-__all__ = ["FFM", "GRU", "GatedResidual", "LRU", "LinearAttention", "MemoroidLayer", "MemoryModel", "S5", "make", "names"]
+__all__ = ["FFM", "GRU", "GatedResidual", "LRU", "LinearAttention", "MemoroidLayer", "MemoryModel", "S5", "make", "modes", "names"]

@@ -47,6 +47,11 @@ def check_options(kind: str, module: nn.Module) -> None:
                 raise ValueError(f"{kind} option {option} must be a finite number, got {value!r}.")
 
 
+def modes_of(sequential: bool) -> tuple[str, ...]:
+    """The scan modes a layer has: "auto" and "serial" always, "associative" unless it is sequential."""
+    return ("auto", "serial") if sequential else ("auto", "associative", "serial")
+
+
 class MemoroidLayer(nn.Module):
     """One memoroid layer. Subclasses define, as the paper writes them (Definition 4.1):
 
@@ -56,7 +61,12 @@ class MemoroidLayer(nn.Module):
     g(h, x) -> y [T, d]         the readout y_t = g(h_t, x_t)
     initial_state() -> H        the identity e_I, one element, computed from the fields
                                 alone
+
+    Every layer a MemoryModel stacks declares `sequential`: False for a memoroid (it has the associative scan),
+    True for a recurrent cell whose h_t is a nonlinear function of h_{t−1} (the GRU), which runs serially only.
     """
+
+    sequential = False
 
     def memoroid(self) -> Memoroid:
         return Memoroid(self.monoid(), self.f, self.g)
@@ -95,8 +105,8 @@ class GatedResidual(nn.Module):
 class MemoryModel(nn.Module):
     """A stack of `num_layers` memory layers mapping [T, features] -> [T, features].
 
-    cell: one layer (a MemoroidLayer, or a sequential RNN with the same call signature); each layer of the
-    stack is a fresh copy with its own parameters. gated_residual: wrap each layer in GatedResidual.
+    cell: one layer (a MemoroidLayer, or a sequential RNN with the same call signature that declares
+    `sequential = True`); each layer of the stack is a fresh copy with its own parameters. gated_residual: wrap each layer in GatedResidual.
     mode: how memoroid layers scan — "associative", "serial" or "auto" (serial on CPU, associative on
     GPU/TPU); every mode gives the same result. A call may override it: model.apply(..., mode="serial").
 
@@ -135,14 +145,19 @@ class MemoryModel(nn.Module):
         template = self.cell.clone(parent=None)  # unbound: asking it for shapes must not create parameters
         return tuple(template.initial_state() for _ in range(self.num_layers))
 
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The scan modes of this model: a sequential cell (the GRU) has no associative scan."""
+        return modes_of(self.cell.sequential)
+
     def memoroids(self):
         """The Memoroid (monoid, f, g) of each layer, for the harness; empty for a sequential RNN."""
-        return [layer.memoroid() for layer in self.layers if hasattr(layer, "memoroid")]
+        return [] if self.cell.sequential else [layer.memoroid() for layer in self.layers]
 
     def __call__(self, x, start, state=None, mode=None):
         requested = self.mode if mode is None else mode
-        # "auto" is the fastest scan the layer has; a sequential RNN (the GRU) has only the serial one.
-        mode = "serial" if requested == "auto" and not isinstance(self.cell, MemoroidLayer) else resolve_mode(requested)
+        # "auto" is the fastest scan the layer has; a sequential cell (the GRU) has only the serial one.
+        mode = "serial" if requested == "auto" and self.cell.sequential else resolve_mode(requested)
         self._check_inputs(x, start, state)
         state = self.initial_state() if state is None else state
         new_state = []

@@ -4,8 +4,9 @@
     n_t = tanh(W_n x_t + r_t ⊙ (U_n h_{t−1} + b_hn)),   h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_{t−1}
 
 h_t depends on h_{t−1} through a nonlinearity, so there is no monoid and no parallel scan: it can only run
-step by step (jax.lax.scan). Resets zero the state where start[t] is True. It has the same call signature
-as the memoroid layers, so every experiment can swap it in; y_t = h_t.
+step by step (jax.lax.scan): it declares itself `sequential`, so a MemoryModel scans it serially and offers no
+associative mode. Resets zero the state where start[t] is True. It has the same call signature as the memoroid
+layers, so every experiment can swap it in; y_t = h_t.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class GRU(nn.Module):
     """One GRU layer on x [T, features] with `features` hidden units."""
 
     features: int = 64
+    sequential = True  # h_t = GRU(h_{t−1}, x_t) is no monoid: serial scan only
 
     def setup(self):
         self.input_proj = nn.Dense(3 * self.features)  # W_r, W_z, W_n and their biases, for all t at once

@@ -1,7 +1,19 @@
-"""Recurrent Q-learning with memoroids: replay storage, tape and segment batching, the Q-network, the loss,
-the collector and the training loop (paper §4.1, Appendix C, Appendix H)."""
+"""Recurrent reinforcement learning with memoroids (paper §4.1, Appendix C, Appendix H).
 
-from memoroids_lite.rl.config import TrainConfig, for_task
-from memoroids_lite.rl.train import Metrics, make_train
+Shared by the algorithms:
+    replay.py      the storage: rings of transitions (with the policy's extras) and episode records
+    tape.py        tape batching: whole episodes on one tape (TapeBatching)
+    segment.py     segment batching: zero-padded windows, their memory zero, stored or burnt in (SegmentBatching)
+    batching.py    the batching a configuration names, chosen once as an object
+    body.py        the memory body every network's head attaches to
+    collect.py     the collector: N environments acting through an `act` function
+    trainer.py     Trainer, what make_train returns, and `train`, the whole run
+    validation.py  every problem of a configuration at once
+The algorithms: dqn/ (the paper's recurrent DQN). Its TrainConfig, for_task, make_train and Metrics are
+re-exported here, the names the book uses.
+"""
 
-__all__ = ["Metrics", "TrainConfig", "for_task", "make_train"]
+from memoroids_lite.rl.dqn import Metrics, TrainConfig, for_task, make_train
+from memoroids_lite.rl.trainer import Trainer, train
+
+__all__ = ["Metrics", "TrainConfig", "Trainer", "for_task", "make_train", "train"]

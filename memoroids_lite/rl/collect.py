@@ -1,9 +1,18 @@
-"""The collector: N environments stepped together, ε-greedy on the recurrent Q-network.
+"""The collector: N environments stepped together, acting through a policy function.
 
 Each environment carries its observation, its environment state, its memory state and its start flag. One
-step runs the network for ONE observation per environment (a tape of length 1, the memory carried in), picks
-actions, steps the environments (gymnax auto-resets them) and emits the transition. `start` for the next
-step is this step's `terminated or truncated`, so the memory resets exactly when a new episode begins.
+step asks the policy for ONE action per environment,
+
+    action [N], memory', extras = act(obs [N, d], start bool[N], memory [N, ...], keys [2])
+
+(DQN's ε-greedy on its Q-network, rl/dqn/act.py; `extras` is what the policy computed beside the action, stored
+with the transition: () for DQN), steps the environments (gymnax auto-resets them) and emits the transition.
+`start` for the next step is this step's `terminated or truncated`, so the memory resets exactly when a new
+episode begins. A step's key is split in three: two for the policy, one for the environments.
+
+    collector, transitions, finished_returns, finished = rollout(env, env_params, act, collector, key, steps)
+
+runs `steps` steps and returns every transition ([steps, N] each) for the algorithm to store or learn from.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ from typing import Any, NamedTuple
 import jax
 import jax.numpy as jnp
 
-from memoroids_lite.rl.network import initial_state
+from memoroids_lite.rl.body import initial_state
 from memoroids_lite.rl.replay import Transition
 
 
@@ -26,31 +35,18 @@ class Collector(NamedTuple):
 
 
 def init(env, env_params, network, key, num_envs: int) -> Collector:
+    """`num_envs` fresh environments, each with the identity memory of `network` (rl/body.py)."""
     obs, env_state = jax.vmap(env.reset, in_axes=(0, None))(jax.random.split(key, num_envs), env_params)
     memory = jax.tree.map(lambda x: jnp.broadcast_to(x, (num_envs,) + jnp.shape(x)), initial_state(network))
     return Collector(obs, env_state, memory, jnp.ones(num_envs, bool), jnp.zeros(num_envs))
 
 
-def step(
-    env,
-    env_params,
-    network,
-    params,
-    collector: Collector,
-    key,
-    epsilon,
-    store_memory: bool = False,
-):
-    """One ε-greedy step of every environment: returns (collector', transition,
-    finished_returns, finished)."""
+def step(env, env_params, act, collector: Collector, key, store_memory: bool = False):
+    """One step of every environment, actions from `act`: returns (collector', transition, finished_returns,
+    finished). store_memory: the transition carries the memory before o_t (segments that start from it)."""
     k_explore, k_action, k_env = jax.random.split(key, 3)
     n = collector.obs.shape[0]
-    q, memory = jax.vmap(network.apply, in_axes=(None, 0, 0, 0))(
-        params, collector.obs[:, None], collector.start[:, None], collector.memory
-    )
-    greedy = jnp.argmax(q[:, 0], axis=-1)
-    random = jax.random.randint(k_action, (n,), 0, env.num_actions)
-    action = jnp.where(jax.random.uniform(k_explore, (n,)) < epsilon, random, greedy)
+    action, memory, extras = act(collector.obs, collector.start, collector.memory, (k_explore, k_action))
     env_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     obs, env_state, reward, terminated, truncated, info = env_step(
         jax.random.split(k_env, n), collector.env_state, action, env_params
@@ -64,6 +60,7 @@ def step(
         start=collector.start,
         final_obs=info["final_observation"],
         memory=collector.memory if store_memory else (),
+        extras=extras,
     )
     done = terminated | truncated
     episode_return = collector.episode_return + reward
@@ -72,8 +69,20 @@ def step(
     return collector, transition, episode_return, done
 
 
-def evaluate(env, env_params, network, params, key, episodes: int, max_steps: int, reset_every: int = 0):
-    """Mean undiscounted return of `episodes` greedy episodes (one per environment, run to their end).
+def rollout(env, env_params, act, collector: Collector, key, steps: int, store_memory: bool = False):
+    """`steps` steps of every environment: (collector', transitions, finished_returns, finished), the last
+    three with leading axes [steps, N] (finished_returns[t, n]: the return of the episode that ended there)."""
+    def body(collector, step_key):
+        collector, transition, returns, done = step(env, env_params, act, collector, step_key, store_memory)
+        return collector, (transition, returns, done)
+
+    collector, (transitions, returns, done) = jax.lax.scan(body, collector, jax.random.split(key, steps))
+    return collector, transitions, returns, done
+
+
+def evaluate(env, env_params, network, act, key, episodes: int, max_steps: int, reset_every: int = 0):
+    """Mean undiscounted return of `episodes` episodes of the policy `act` (one per environment, run to their
+    end); `network` gives the initial memory.
 
     reset_every = L > 0 also resets the memory at steps L, 2L, ... of every episode: the agent then acts with
     the memory a zero-initialised segment of length L gives it in training (segments start at multiples of L,
@@ -87,7 +96,7 @@ def evaluate(env, env_params, network, params, key, episodes: int, max_steps: in
         step_key, t = step_key_and_t
         if reset_every:  # every environment began its one episode at t = 0, so t is the step of its episode
             collector = collector._replace(start=collector.start | (t % reset_every == 0))
-        collector, _, returns, done = step(env, env_params, network, params, collector, step_key, 0.0)
+        collector, _, returns, done = step(env, env_params, act, collector, step_key)
         total = jnp.where(running & done, returns, total)
         return (collector, total, running & ~done), None
 

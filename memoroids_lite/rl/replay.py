@@ -6,8 +6,13 @@ ring of episode records: when an episode ends its (stream, first position, lengt
 observation) is appended. Positions are ABSOLUTE step counts: position p lives in ring slot p mod C, and it
 has been overwritten once written − p > C — so a record knows by itself whether its episode is still whole.
 
-    storage = init(capacity, num_envs, obs_size, records, state_example)
+    storage = init(capacity, num_envs, obs_size, records, memory_example, extras_example)
     storage = add(storage, transition)            # transition: one step of N environments
+
+Beyond what every algorithm stores (o_t, a_t, r_t, the flags), a transition carries two pytrees that the
+storage keeps as rings of the same layout when their examples are given: `memory`, the recurrent state before
+o_t (segments that start from stored states), and `extras`, what the acting policy computed with the action
+(e.g. log π(a_t | s_t) and V(s_t)). Both are () when unused: no arrays at all.
 """
 
 from __future__ import annotations
@@ -28,7 +33,8 @@ class Transition(NamedTuple):
     truncated: jax.Array  # [N] the episode was cut (time limit) at this step
     start: jax.Array  # [N] o_t is the first observation of its episode
     final_obs: jax.Array  # [N, d] the observation after a_t when the episode ended here (else unused)
-    memory: Any  # the recurrent state before o_t (stored only for segment_init="stored"/"burn_in"; else ())
+    memory: Any = ()  # the recurrent state before o_t (stored only for segments that start from it; else ())
+    extras: Any = ()  # what the policy computed with a_t (e.g. log-probability, value); () for DQN
 
 
 class Storage(NamedTuple):
@@ -38,6 +44,7 @@ class Storage(NamedTuple):
     terminated: jax.Array  # [N, C]
     start: jax.Array  # [N, C]
     memory: Any  # [N, C, ...] per-step recurrent states, or () when not stored
+    extras: Any  # [N, C, ...] per-step extras of the policy, or () when not stored
     written: jax.Array  # steps written into every stream so far
     episode_begin: jax.Array  # [N] absolute position where each stream's current episode began
     record_stream: jax.Array  # [E] which stream the episode is in
@@ -48,15 +55,22 @@ class Storage(NamedTuple):
     records_written: jax.Array  # records appended so far
 
 
-def init(capacity: int, num_envs: int, obs_size: int, records: int, memory_example=()) -> Storage:
+def init(capacity: int, num_envs: int, obs_size: int, records: int, memory_example=(), extras_example=()) -> Storage:
+    """An empty storage of `capacity` steps per stream; `memory_example` and `extras_example` (one environment's
+    state and extras, or ()) give the layout of the per-step rings kept beside the transitions."""
     n, c = num_envs, capacity
+
+    def ring(example):
+        return jax.tree.map(lambda x: jnp.zeros((n, c) + jnp.shape(x), jnp.asarray(x).dtype), example)
+
     return Storage(
         obs=jnp.zeros((n, c, obs_size)),
         action=jnp.zeros((n, c), jnp.int32),
         reward=jnp.zeros((n, c)),
         terminated=jnp.zeros((n, c), bool),
         start=jnp.zeros((n, c), bool),
-        memory=jax.tree.map(lambda x: jnp.zeros((n, c) + jnp.shape(x), jnp.asarray(x).dtype), memory_example),
+        memory=ring(memory_example),
+        extras=ring(extras_example),
         written=jnp.int32(0),
         episode_begin=jnp.zeros(n, jnp.int32),
         record_stream=jnp.zeros(records, jnp.int32),
@@ -99,6 +113,7 @@ def add(storage: Storage, t: Transition) -> Storage:
         terminated=write(storage.terminated, t.terminated),
         start=write(storage.start, t.start),
         memory=jax.tree.map(write, storage.memory, t.memory),
+        extras=jax.tree.map(write, storage.extras, t.extras),
         written=storage.written + 1,
         episode_begin=episode_begin,
         record_stream=append(storage.record_stream, jnp.arange(done.shape[0])),
@@ -128,6 +143,7 @@ class Batch(NamedTuple):
     terminated: jax.Array
     start: jax.Array
     mask: jax.Array  # the slot is a transition that enters the loss
+    extras: Any = ()  # the policy's extras of each slot (zero where the slot is not a transition)
 
 
 def gather(storage: Storage, stream, position, record, offset, length, truncated_end):
@@ -148,4 +164,10 @@ def gather(storage: Storage, stream, position, record, offset, length, truncated
         terminated=real & storage.terminated[stream, slot],
         start=real & storage.start[stream, slot],
         mask=real,
+        extras=jax.tree.map(lambda ring: jnp.where(_trailing(real, ring), ring[stream, slot], 0), storage.extras),
     )
+
+
+def _trailing(flag, ring):
+    """flag [...] broadcast against one slot of `ring` [N, C, ...]: one trailing axis per axis of the slot."""
+    return flag.reshape(flag.shape + (1,) * (ring.ndim - 2))

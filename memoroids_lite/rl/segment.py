@@ -12,18 +12,21 @@ Where each fragment's memory starts, `init`:
   Kapturowski et al., 2019; stale, because the parameters have moved since);
 - "burn_in": from the state stored `burn_in` steps earlier, replaying those steps without gradient to refresh
   it (R2D2, Kapturowski et al., 2019), the strongest segment baseline.
+
+`SegmentBatching(batch_size, length, init, burn_in)` is this batching as one object, chosen once
+(rl/batching.py): it samples windows and runs a network over each with its memory started as `init` says.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from memoroids_lite.rl.replay import Batch, Storage, add, capacity, gather, init, whole_episodes
 
-__all__ = ["Segments", "add", "init", "sample"]
+__all__ = ["SegmentBatching", "Segments", "add", "init", "sample", "window_outputs"]
 
 INITS = ("zero", "stored", "burn_in")
 
@@ -87,3 +90,48 @@ def sample(
         slot = (begin + jnp.maximum(first - steps_back, 0)) % capacity(storage)
         memory = jax.tree.map(lambda ring: ring[stream, slot], storage.memory)
     return Segments(batch, replay, memory)
+
+
+def window_outputs(network, params, window: Batch, burn_in: Batch, memory, init: str):
+    """The network's outputs over one window [L + 1, ...], its memory started as `init` says: the identity
+    ("zero"), the stored state ("stored"), or the stored state refreshed by replaying the burn-in steps without
+    gradient ("burn_in"). `network.apply(params, obs, start, state)` returns (outputs, state)."""
+    state = None
+    if init != "zero":
+        state = memory
+    if init == "burn_in":
+        _, state = network.apply(params, burn_in.obs, burn_in.start | ~burn_in.mask, state)
+        state = jax.lax.stop_gradient(state)  # R2D2: the replayed steps only refresh the state
+    return network.apply(params, window.obs, window.start, state)[0]
+
+
+class SegmentBatching(NamedTuple):
+    """Segments as a batching: batch_size / length windows of length + 1 slots, each its own sequence."""
+
+    batch_size: int  # B, transitions per batch, padding included
+    length: int  # L
+    init: str = "zero"  # where each window's memory starts: one of INITS
+    burn_in: int = 0  # steps replayed before each window when init="burn_in"
+
+    @property
+    def stores_memory(self) -> bool:
+        """The storage keeps the recurrent state of every step ("stored" and "burn_in" start from it)."""
+        return self.init != "zero"
+
+    def sample(self, storage: Storage, key) -> Segments:
+        return sample(storage, key, self.batch_size, self.length, self.init, self.burn_in)
+
+    def batch(self, segments: Segments) -> Batch:
+        """The windows' slots: [B / L, L + 1]."""
+        return segments.batch
+
+    def outputs(self, network, params, segments: Segments):
+        """The network's outputs over every window, [B / L, L + 1, ...]."""
+        def one(window, burn_in, memory):
+            return window_outputs(network, params, window, burn_in, memory, self.init)
+
+        return jax.vmap(one)(segments.batch, segments.burn_in, segments.memory)
+
+    def map(self, fn, *sequences: Any):
+        """fn applied to each window (the leading axis of every argument)."""
+        return jax.vmap(fn)(*sequences)

@@ -12,16 +12,21 @@ transition, so ONE pass of the network gives Q(s_t) at slot t and Q(s'_t) at slo
 time limit (truncated, not terminated) still needs Q of its final observation, which is not the next
 episode's first: it gets one extra slot after its last transition, outside the loss (mask False). Terminated
 episodes need no such slot, so on tasks that never truncate a tape holds exactly B transitions.
+
+`TapeBatching(batch_size)` is this batching as one object, chosen once (rl/batching.py): it samples a tape and
+runs a network over it in one pass, the memory reset by the start flags alone.
 """
 
 from __future__ import annotations
+
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
 
 from memoroids_lite.rl.replay import Batch, Storage, add, gather, init, whole_episodes
 
-__all__ = ["add", "init", "sample"]
+__all__ = ["TapeBatching", "add", "init", "sample"]
 
 
 def sample(storage: Storage, key, batch_size: int) -> Batch:
@@ -51,3 +56,25 @@ def sample(storage: Storage, key, batch_size: int) -> Batch:
     )
     # the last slot only bootstraps
     return batch._replace(mask=batch.mask & (j < batch_size))
+
+
+class TapeBatching(NamedTuple):
+    """The tape as a batching: one sequence of batch_size + 1 slots."""
+
+    batch_size: int  # B, transitions per tape
+    stores_memory = False  # a tape starts every episode from the identity: no stored states
+
+    def sample(self, storage: Storage, key) -> Batch:
+        return sample(storage, key, self.batch_size)
+
+    def batch(self, tape: Batch) -> Batch:
+        """The tape's slots: [B + 1]."""
+        return tape
+
+    def outputs(self, network, params, tape: Batch):
+        """The network's outputs over the tape, [B + 1, ...]: one pass."""
+        return network.apply(params, tape.obs, tape.start)[0]
+
+    def map(self, fn, *sequences: Any):
+        """fn applied to the tape, the one sequence."""
+        return fn(*sequences)

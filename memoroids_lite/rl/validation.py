@@ -25,6 +25,7 @@ from memoroids_lite import models
 from memoroids_lite.envs import TASKS
 from memoroids_lite.envs import make as make_env
 from memoroids_lite.envs import names as env_names
+from memoroids_lite.rl.batching import NAMES as BATCHINGS
 from memoroids_lite.rl.segment import INITS
 
 SCAN_MODES = ("auto", "associative", "serial")
@@ -102,7 +103,8 @@ def problems(config) -> list[Problem]:
 
     # the model and its options
     check("model", lambda model: model in models.names(), f"unknown model; choose one of {', '.join(models.names())}.")
-    check("scan_mode", lambda mode: mode in SCAN_MODES and not (config.model == "gru" and mode == "associative"),
+    check("scan_mode", lambda mode: mode in SCAN_MODES and (config.model not in models.names()
+                                                             or mode in models.modes(config.model)),
           f"choose one of {SCAN_MODES} ('associative' is not available for gru, which is not a memoroid).")
     check("features", lambda n: n >= 1, "must be a positive integer (the width of the network).")
     if good("model", "model_kwargs", "features"):
@@ -112,7 +114,7 @@ def problems(config) -> list[Problem]:
             check("model_kwargs", lambda _: False, str(error))
 
     # choices, sizes and ranges
-    check("batching", lambda b: b in ("tape", "segment"), "choose 'tape' or 'segment'.")
+    check("batching", lambda b: b in BATCHINGS, f"choose {' or '.join(map(repr, BATCHINGS))}.")
     check("rollout", lambda r: r in ROLLOUTS,
           "choose 'steps' (num_envs × rollout_length steps between updates) or 'episode' (one whole episode, "
           "the paper's epoch).")

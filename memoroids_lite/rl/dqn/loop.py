@@ -1,16 +1,17 @@
-"""The whole training loop — collect, store, sample, update, evaluate — as pure functions under one jit.
+"""DQN's training loop — collect, store, sample, update, evaluate — as pure functions under one jit.
 
-    train = make_train(config)
-    metrics = jax.jit(train)(jax.random.PRNGKey(0))                     # one seed
-    metrics = jax.jit(jax.vmap(train))(jax.random.split(key, 5))         # five seeds at once
+    trainer = make_train(config)                     # a Trainer (rl/trainer.py): plain data
+    metrics = jax.jit(partial(train, trainer))(jax.random.PRNGKey(0))                 # one seed
+    metrics = jax.jit(jax.vmap(partial(train, trainer)))(jax.random.split(key, 5))    # five seeds at once
 
-`train(key)` is `init(key)` (parameters, buffer, random warm-up collection) followed by `chunk` applied
-`train.num_chunks` times; each chunk runs `eval_interval` iterations (a rollout, then `updates_per_rollout`
+`train(trainer, key)` is `init(key)` (parameters, buffer, random warm-up collection) followed by `chunk`
+applied `num_chunks` times; each chunk runs `eval_interval` iterations (a rollout, then `updates_per_rollout`
 gradient updates) and ends with a greedy evaluation. A rollout is `rollout_length` steps of every environment,
 or (rollout="episode", the paper's epoch) one whole episode of the one environment: a `lax.while_loop` steps
-it until the episode ends. The command line
-(`python -m memoroids_lite.train`) calls `train.init` and `train.chunk` itself, to show progress and save
-checkpoints between chunks.
+it until the episode ends. Its transitions go into the replay storage; the batching chosen once from the
+configuration (rl/batching.py) samples from it and runs the networks for the loss (rl/dqn/loss.py). The command
+line (`python -m memoroids_lite.train`) calls `init` and `chunk` itself, to show progress and save checkpoints
+between chunks.
 """
 
 from __future__ import annotations
@@ -22,15 +23,19 @@ import jax.numpy as jnp
 import optax
 
 from memoroids_lite.envs import make as make_env
-from memoroids_lite.rl import collect, replay, segment, tape
-from memoroids_lite.rl.config import TrainConfig
-from memoroids_lite.rl.loss import segment_loss, tape_loss
-from memoroids_lite.rl.network import QNetwork, initial_state
+from memoroids_lite.rl import collect, replay
+from memoroids_lite.rl.batching import choose
+from memoroids_lite.rl.body import initial_state
+from memoroids_lite.rl.dqn.act import epsilon_greedy, greedy
+from memoroids_lite.rl.dqn.config import TrainConfig
+from memoroids_lite.rl.dqn.loss import loss
+from memoroids_lite.rl.dqn.network import QNetwork
+from memoroids_lite.rl.trainer import Trainer
 
 
 class TrainState(NamedTuple):
-    params: Any
-    target_params: Any
+    params: Any  # θ, the online network's
+    target_params: Any  # φ, the target network's (Polyak averages of θ)
     opt_state: Any
     storage: replay.Storage
     collector: collect.Collector
@@ -63,7 +68,7 @@ def make_storage(config: TrainConfig, network: QNetwork, obs_size: int) -> repla
     """The empty replay storage of a run: `buffer_size` transitions over the streams, with per-step memory
     states for segments that start from stored ones, and episode records for every episode of the run when
     they are counted (rollout="episode"), else one per 8 transitions."""
-    store_memory = config.batching == "segment" and config.segment_init != "zero"
+    store_memory = choose(config).stores_memory
     records = config.episodes if config.by_episode else max(config.buffer_size // 8, 4 * config.num_envs)
     return replay.init(config.buffer_size // config.num_envs, config.num_envs, obs_size, records,
                        initial_state(network) if store_memory else ())
@@ -78,41 +83,34 @@ def storage_bytes(config: TrainConfig) -> int:
     return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(shapes))
 
 
-def make_train(config: TrainConfig):
+def make_train(config: TrainConfig) -> Trainer:
     env, env_params = make_env(config.env, **config.env_kwargs)
     network = make_network(config, env.num_actions)
     optimizer = make_optimizer(config)
-    store_memory = config.batching == "segment" and config.segment_init != "zero"
-    burn_in = config.burn_in or config.segment_length
+    batching = choose(config)
     iterations = config.iterations  # a whole number of evaluations (validated)
     max_steps = int(env_params.max_steps_in_episode)
 
     def collect_steps(state: TrainState, steps: int, epsilon):
-        def body(carry, key):
-            state, returns, finished = carry
-            collector, transition, episode_return, done = collect.step(
-                env,
-                env_params,
-                network,
-                state.params,
-                state.collector,
-                key,
-                epsilon,
-                store_memory,
-            )
-            storage = replay.add(state.storage, transition)
+        key, sub = jax.random.split(state.key)
+        act = epsilon_greedy(network, state.params, epsilon)
+        collector, transitions, episode_returns, done = collect.rollout(
+            env, env_params, act, state.collector, sub, steps, batching.stores_memory
+        )
+
+        def store(carry, step):
+            storage, returns, finished = carry
+            transition, episode_return, done = step
             carry = (
-                state._replace(storage=storage, collector=collector),
+                replay.add(storage, transition),
                 returns + jnp.sum(jnp.where(done, episode_return, 0.0)),
                 finished + jnp.sum(done),
             )
             return carry, None
 
-        key, sub = jax.random.split(state.key)
-        (state, returns, finished), _ = jax.lax.scan(
-            body, (state, 0.0, 0), jax.random.split(sub, steps)
-        )
-        return state._replace(key=key), returns, finished
+        start = (state.storage, 0.0, 0)
+        (storage, returns, finished), _ = jax.lax.scan(store, start, (transitions, episode_returns, done))
+        return state._replace(storage=storage, collector=collector, key=key), returns, finished
 
     def collect_episodes(state: TrainState, episodes: int, epsilon):
         """`episodes` whole episodes of the one environment (num_envs = 1), each
@@ -154,28 +152,8 @@ def make_train(config: TrainConfig):
             return collect_steps(state, steps, 1.0)[0]
 
     def loss_fn(params, target_params, key, storage):
-        if config.batching == "tape":
-            batch = tape.sample(storage, key, config.batch_size)
-            return tape_loss(
-                params, target_params, network, batch, config.gamma, config.paper_code_loss
-            )
-        segments = segment.sample(
-            storage,
-            key,
-            config.batch_size,
-            config.segment_length,
-            config.segment_init,
-            burn_in,
-        )
-        return segment_loss(
-            params,
-            target_params,
-            network,
-            segments,
-            config.gamma,
-            config.segment_init,
-            config.paper_code_loss,
-        )
+        sample = batching.sample(storage, key)
+        return loss(params, target_params, network, batching, sample, config.gamma, config.paper_code_loss)
 
     def update(state: TrainState, _):
         key, sub = jax.random.split(state.key)
@@ -219,7 +197,7 @@ def make_train(config: TrainConfig):
     def greedy_return(params, key):
         """An evaluation: the mean return of the greedy episodes `key` draws."""
         return collect.evaluate(
-            env, env_params, network, params, key, config.eval_episodes, max_steps
+            env, env_params, network, greedy(network, params), key, config.eval_episodes, max_steps
         )
 
     def evaluate(state: TrainState):
@@ -264,17 +242,16 @@ def make_train(config: TrainConfig):
         )
         return state, metrics
 
-    num_chunks = iterations // config.eval_interval
-
-    def train(key) -> Metrics:
-        _, metrics = jax.lax.scan(
-            lambda state, _: chunk(state), init(key), None, num_chunks
-        )
-        return metrics
-
-    # The pieces, for the command line (progress, checkpoints) and for benchmarks/train.py (timing each part).
-    train.init, train.chunk, train.num_chunks = init, chunk, num_chunks
-    train.collect, train.update, train.evaluate = collect_steps, update, evaluate
-    train.greedy_return, train.evaluation_key = greedy_return, evaluation_key
-    train.network, train.env, train.env_params = network, env, env_params
-    return train
+    return Trainer(
+        init=init,
+        chunk=chunk,
+        num_chunks=iterations // config.eval_interval,
+        env=env,
+        env_params=env_params,
+        network=network,
+        collect=collect_steps,
+        update=update,
+        evaluate=evaluate,
+        greedy_return=greedy_return,
+        evaluation_key=evaluation_key,
+    )

@@ -1,10 +1,11 @@
-"""The paper's recurrent Q-network (Appendix H.2): blocks, a memory model, blocks, and a dueling head.
+"""The paper's recurrent Q-network (Appendix H.2): the memory body (rl/body.py), two blocks, a dueling head.
 
     obs [T, d] -> Block(256) -> memory (any registered model, 256 -> 256) -> Block(256) -> Block(256)
                -> Q = V + (A − mean(A))                                           q [T, num_actions]
 
-Block = Dense -> LayerNorm without scale or bias -> leaky ReLU(0.01). The value and advantage layers start
-near zero (uniform ±sqrt(0.01 / fan_in), zero bias), so early Q-values are small.
+The value and advantage layers start near zero (uniform ±sqrt(0.01 / fan_in), zero bias), so early Q-values
+are small. The body shares the network's scope, so the parameters are {encoder, memory, hidden_0, hidden_1,
+value, advantage}, as trained agents (book/results/**/agent.npz) store them.
 """
 
 from __future__ import annotations
@@ -13,16 +14,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from memoroids_lite.models import make
-
-
-class Block(nn.Module):
-    features: int
-
-    @nn.compact
-    def __call__(self, x):
-        x = nn.LayerNorm(use_scale=False, use_bias=False)(nn.Dense(self.features)(x))
-        return nn.leaky_relu(x, 0.01)
+from memoroids_lite.rl.body import Block, Body
 
 
 def _small_uniform(key, shape, dtype=jnp.float32):
@@ -42,24 +34,15 @@ class QNetwork(nn.Module):
     mode: str = "auto"
 
     def setup(self):
-        self.encoder = Block(self.features)
-        options = dict(self.model_options)
-        self.memory = make(self.model, self.features, mode=self.mode, **options)
+        self.body = Body(self.model, self.features, self.model_options, self.mode)
+        nn.share_scope(self, self.body)  # the body's encoder and memory are this network's own parameters
         self.hidden = [Block(self.features), Block(self.features)]
         self.value = nn.Dense(1, kernel_init=_small_uniform)
         self.advantage = nn.Dense(self.num_actions, kernel_init=_small_uniform)
 
     def __call__(self, obs, start, state=None):
-        x, state = self.memory(self.encoder(obs), start, state)
+        x, state = self.body(obs, start, state)
         for block in self.hidden:
             x = block(x)
         advantage = self.advantage(x)
         return self.value(x) + advantage - advantage.mean(-1, keepdims=True), state
-
-
-def initial_state(network: QNetwork):
-    """The memory's identity state for one environment (needs no parameters).
-
-    A function rather than a method: flax would make a module built inside a method its child.
-    """
-    return make(network.model, network.features, **dict(network.model_options)).initial_state()

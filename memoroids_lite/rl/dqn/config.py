@@ -1,4 +1,4 @@
-"""The training configuration: one frozen dataclass, checked when it is made.
+"""DQN's training configuration: one frozen dataclass, checked when it is made.
 
 Defaults follow the paper's Table H.3 (Double Dueling DQN, batch 1,000 transitions, Adam lr 1e-4 with a
 200-update warm-up, global-norm clip 0.01, Polyak τ = 0.005 i.e. "0.995", ε from 0.2 to 0.01, 20 greedy
@@ -39,7 +39,7 @@ class TrainConfig:
     model: str = "lru"
     model_kwargs: dict = dataclasses.field(default_factory=dict)
     features: int = 256
-    batching: str = "tape"  # "tape" | "segment"
+    batching: str = "tape"  # "tape" | "segment": rl/batching.py makes it an object once
     segment_length: int = 10  # L
     segment_init: str = "zero"  # "zero" (the paper) | "stored" | "burn_in" (R2D2)
     burn_in: int = 0  # steps replayed before each segment when segment_init="burn_in" (0: L)

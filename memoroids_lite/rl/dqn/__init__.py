@@ -1,0 +1,13 @@
+"""The paper's algorithm: recurrent double dueling DQN (paper §4.1, Appendix H).
+
+    config.py      TrainConfig (its fields checked by rl/validation.py) and for_task, the paper's per-task settings
+    network.py     QNetwork: the memory body (rl/body.py) with a dueling Q-head
+    act.py         ε-greedy and greedy acting, the collector's `act`
+    loss.py        the Double DQN Huber loss over either batching
+    loop.py        make_train: collect, store, sample, update, evaluate, returned as a Trainer (rl/trainer.py)
+"""
+
+from memoroids_lite.rl.dqn.config import TrainConfig, for_task
+from memoroids_lite.rl.dqn.loop import Metrics, TrainState, make_train
+
+__all__ = ["Metrics", "TrainConfig", "TrainState", "for_task", "make_train"]

@@ -1,0 +1,38 @@
+"""What an algorithm's `make_train(config)` returns: the pieces of one run, as plain data.
+
+    trainer = make_train(config)
+    state = trainer.init(key)                  # parameters, storage, collector; the random warm-up collected
+    state, metrics = trainer.chunk(state)      # `eval_interval` iterations, then a greedy evaluation
+    ...                                        # trainer.num_chunks times
+    metrics = jax.jit(partial(train, trainer))(key)                         # the whole run, one seed
+    metrics = jax.jit(jax.vmap(partial(train, trainer)))(keys)              # several seeds at once
+
+The command line (memoroids_lite.train) calls `init` and `chunk` itself, to show progress and save
+checkpoints between chunks; the other pieces serve the book, the agents and benchmarks/train.py.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, NamedTuple
+
+import jax
+
+
+class Trainer(NamedTuple):
+    init: Callable  # key -> state
+    chunk: Callable  # state -> (state, metrics)
+    num_chunks: int  # chunks of the whole run
+    env: Any  # the task, and its parameters
+    env_params: Any
+    network: Any  # the flax module: a memory body with the algorithm's head
+    collect: Callable  # (state, steps, exploration) -> (state, summed returns, finished episodes)
+    update: Callable  # (state, _) -> (state, loss): one gradient update, a lax.scan body
+    evaluate: Callable  # state -> (state, eval_return, the key of the evaluation's episodes)
+    greedy_return: Callable  # (params, key) -> mean return of the greedy episodes `key` draws
+    evaluation_key: Callable  # (seed key, chunks) -> the key of the evaluation after chunk `chunks`
+
+
+def train(trainer: Trainer, key):
+    """The whole run from seed `key`: the metrics of every chunk (leading axis: chunk)."""
+    _, metrics = jax.lax.scan(lambda state, _: trainer.chunk(state), trainer.init(key), None, trainer.num_chunks)
+    return metrics
