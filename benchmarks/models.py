@@ -63,7 +63,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 DEFAULT_OUT = ROOT / "book" / "results" / "models_cpu.csv"
 FEATURES = 64
 RESET_PROBABILITY = 0.01
-# Paper-like sizes at features = 64 (the paper's code's configs, as in rl/config.py's PAPER_MEMORY); the package's
+# Paper-like sizes at features = 64 (the paper's code's configs, as in rl/dqn/config.py's PAPER_MEMORY); the package's
 # defaults are smaller (hidden 64, trace 32).
 OPTIONS = {
     "linear_attention": {"key_size": 16},

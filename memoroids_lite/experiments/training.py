@@ -22,7 +22,7 @@ BATCHINGS = {"tape": dict(batching="tape")} | {
 # The stronger segment baselines the paper did not run.
 STRONGER = {"segment_10_stored": dict(batching="segment", segment_length=10, segment_init="stored"),
             "segment_10_burn_in": dict(batching="segment", segment_length=10, segment_init="burn_in")}
-# The paper's code's loss (errata 7 and 8 of the book's appendix *How memoroids_lite is built*; rl/loss.py), to
+# The paper's code's loss (errata 7 and 8 of the book's appendix *How memoroids_lite is built*; rl/dqn/loss.py), to
 # measure whether its errors change the comparison: run on the Repeat First panel, where the first observation,
 # the one its targets missed, is the key.
 PAPER_CODE = {"tape_paper_code": dict(batching="tape", paper_code_loss=True),

@@ -62,8 +62,9 @@ class MemoroidLayer(nn.Module):
     initial_state() -> H        the identity e_I, one element, computed from the fields
                                 alone
 
-    Every layer a MemoryModel stacks declares `sequential`: False for a memoroid (it has the associative scan),
-    True for a recurrent cell whose h_t is a nonlinear function of h_{t−1} (the GRU), which runs serially only.
+    Every layer a MemoryModel stacks declares `sequential`: False for a memoroid (it
+    has the associative scan), True for a recurrent cell whose h_t is a nonlinear
+    function of h_{t−1} (the GRU), which runs serially only.
     """
 
     sequential = False

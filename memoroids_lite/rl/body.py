@@ -27,7 +27,8 @@ class Block(nn.Module):
 
 
 class Body(nn.Module):
-    """Features of one tape: `x, state = body.apply(params, obs [T, d], start bool[T], state)`."""
+    """Features of one tape:
+    `x, state = body.apply(params, obs [T, d], start bool[T], state)`."""
 
     model: str = "lru"
     features: int = 256
@@ -37,7 +38,8 @@ class Body(nn.Module):
 
     def setup(self):
         self.encoder = Block(self.features)
-        self.memory = make(self.model, self.features, mode=self.mode, **dict(self.model_options))
+        options = dict(self.model_options)
+        self.memory = make(self.model, self.features, mode=self.mode, **options)
 
     def __call__(self, obs, start, state=None):
         return self.memory(self.encoder(obs), start, state)

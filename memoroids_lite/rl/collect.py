@@ -42,11 +42,13 @@ def init(env, env_params, network, key, num_envs: int) -> Collector:
 
 
 def step(env, env_params, act, collector: Collector, key, store_memory: bool = False):
-    """One step of every environment, actions from `act`: returns (collector', transition, finished_returns,
-    finished). store_memory: the transition carries the memory before o_t (segments that start from it)."""
+    """One step of every environment, actions from `act`: returns (collector',
+    transition, finished_returns, finished). store_memory: the transition carries the
+    memory before o_t (for segments that start from it)."""
     k_explore, k_action, k_env = jax.random.split(key, 3)
     n = collector.obs.shape[0]
-    action, memory, extras = act(collector.obs, collector.start, collector.memory, (k_explore, k_action))
+    keys = (k_explore, k_action)
+    action, memory, extras = act(collector.obs, collector.start, collector.memory, keys)
     env_step = jax.vmap(env.step, in_axes=(0, 0, 0, None))
     obs, env_state, reward, terminated, truncated, info = env_step(
         jax.random.split(k_env, n), collector.env_state, action, env_params
@@ -69,14 +71,20 @@ def step(env, env_params, act, collector: Collector, key, store_memory: bool = F
     return collector, transition, episode_return, done
 
 
-def rollout(env, env_params, act, collector: Collector, key, steps: int, store_memory: bool = False):
-    """`steps` steps of every environment: (collector', transitions, finished_returns, finished), the last
-    three with leading axes [steps, N] (finished_returns[t, n]: the return of the episode that ended there)."""
+def rollout(env, env_params, act, collector: Collector, key, steps: int,
+            store_memory: bool = False):
+    """`steps` steps of every environment: (collector', transitions,
+    finished_returns, finished), the last three with leading axes [steps, N]
+    (finished_returns[t, n]: the return of the episode that ended there)."""
+
     def body(collector, step_key):
-        collector, transition, returns, done = step(env, env_params, act, collector, step_key, store_memory)
+        collector, transition, returns, done = step(
+            env, env_params, act, collector, step_key, store_memory
+        )
         return collector, (transition, returns, done)
 
-    collector, (transitions, returns, done) = jax.lax.scan(body, collector, jax.random.split(key, steps))
+    keys = jax.random.split(key, steps)
+    collector, (transitions, returns, done) = jax.lax.scan(body, collector, keys)
     return collector, transitions, returns, done
 
 

@@ -62,7 +62,7 @@ class TapeBatching(NamedTuple):
     """The tape as a batching: one sequence of batch_size + 1 slots."""
 
     batch_size: int  # B, transitions per tape
-    stores_memory = False  # a tape starts every episode from the identity: no stored states
+    stores_memory = False  # every episode starts from the identity: no stored states
 
     def sample(self, storage: Storage, key) -> Batch:
         return sample(storage, key, self.batch_size)

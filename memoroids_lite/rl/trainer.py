@@ -33,6 +33,11 @@ class Trainer(NamedTuple):
 
 
 def train(trainer: Trainer, key):
-    """The whole run from seed `key`: the metrics of every chunk (leading axis: chunk)."""
-    _, metrics = jax.lax.scan(lambda state, _: trainer.chunk(state), trainer.init(key), None, trainer.num_chunks)
+    """The whole run from seed `key`: the metrics of every chunk (leading axis:
+    chunk)."""
+
+    def chunk(state, _):
+        return trainer.chunk(state)
+
+    _, metrics = jax.lax.scan(chunk, trainer.init(key), None, trainer.num_chunks)
     return metrics

@@ -12,15 +12,18 @@ import jax.numpy as jnp
 
 
 def epsilon_greedy(network, params, epsilon):
-    """The ε-greedy policy of Q_θ: act(obs [N, d], start [N], memory, (k_explore, k_action))."""
+    """The ε-greedy policy of Q_θ:
+    act(obs [N, d], start [N], memory, (k_explore, k_action))."""
 
     def act(obs, start, memory, keys):
         k_explore, k_action = keys
         n = obs.shape[0]
-        q, memory = jax.vmap(network.apply, in_axes=(None, 0, 0, 0))(params, obs[:, None], start[:, None], memory)
+        apply = jax.vmap(network.apply, in_axes=(None, 0, 0, 0))
+        q, memory = apply(params, obs[:, None], start[:, None], memory)
         greedy = jnp.argmax(q[:, 0], axis=-1)
         random = jax.random.randint(k_action, (n,), 0, network.num_actions)
-        action = jnp.where(jax.random.uniform(k_explore, (n,)) < epsilon, random, greedy)
+        explore = jax.random.uniform(k_explore, (n,)) < epsilon
+        action = jnp.where(explore, random, greedy)
         return action, memory, ()
 
     return act

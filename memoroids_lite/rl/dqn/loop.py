@@ -109,8 +109,10 @@ def make_train(config: TrainConfig) -> Trainer:
             return carry, None
 
         start = (state.storage, 0.0, 0)
-        (storage, returns, finished), _ = jax.lax.scan(store, start, (transitions, episode_returns, done))
-        return state._replace(storage=storage, collector=collector, key=key), returns, finished
+        steps_taken = (transitions, episode_returns, done)
+        (storage, returns, finished), _ = jax.lax.scan(store, start, steps_taken)
+        state = state._replace(storage=storage, collector=collector, key=key)
+        return state, returns, finished
 
     def collect_episodes(state: TrainState, episodes: int, epsilon):
         """`episodes` whole episodes of the one environment (num_envs = 1), each
@@ -153,7 +155,8 @@ def make_train(config: TrainConfig) -> Trainer:
 
     def loss_fn(params, target_params, key, storage):
         sample = batching.sample(storage, key)
-        return loss(params, target_params, network, batching, sample, config.gamma, config.paper_code_loss)
+        return loss(params, target_params, network, batching, sample, config.gamma,
+                    config.paper_code_loss)
 
     def update(state: TrainState, _):
         key, sub = jax.random.split(state.key)
@@ -196,8 +199,9 @@ def make_train(config: TrainConfig) -> Trainer:
 
     def greedy_return(params, key):
         """An evaluation: the mean return of the greedy episodes `key` draws."""
+        act = greedy(network, params)
         return collect.evaluate(
-            env, env_params, network, greedy(network, params), key, config.eval_episodes, max_steps
+            env, env_params, network, act, key, config.eval_episodes, max_steps
         )
 
     def evaluate(state: TrainState):

@@ -61,24 +61,29 @@ def masked_mean(losses, mask):
 
 
 def loss(params, target_params, network, batching, sample, gamma, paper_code=False):
-    """The mean Huber TD error over the sample's transitions (its mask), θ = params, φ = target_params.
+    """The mean Huber TD error over the sample's transitions (its mask);
+    θ = params, φ = target_params.
 
     batching: a TapeBatching or SegmentBatching; sample: what its `sample` drew."""
     batch = batching.batch(sample)
     mask = batch.mask[..., :-1]
-    if paper_code:  # windows start from zero memory, as in the paper (TrainConfig allows nothing else here)
+    if paper_code:  # windows start from zero memory, as in the paper (validated)
 
         def paper_delta(sequence):
             q_online = network.apply(params, sequence.obs, sequence.start)[0]
-            return td_errors(q_online, paper_code_next_q(network, params, sequence),
-                             paper_code_next_q(network, target_params, sequence), sequence, gamma)
+            q_next = paper_code_next_q(network, params, sequence)
+            q_target_next = paper_code_next_q(network, target_params, sequence)
+            return td_errors(q_online, q_next, q_target_next, sequence, gamma)
 
         delta = batching.map(paper_delta, batch)
-        if isinstance(batching, SegmentBatching):  # erratum 8: one Huber of the batch's mean |δ|
+        if isinstance(batching, SegmentBatching):  # erratum 8: Huber of the mean |δ|
             return optax.huber_loss(masked_mean(jnp.abs(delta), mask), delta=1.0)
         return masked_mean(optax.huber_loss(delta, delta=1.0), mask)
     q_online = batching.outputs(network, params, sample)
     q_target = batching.outputs(network, target_params, sample)
-    losses = batching.map(lambda q, q_next, sequence: per_transition(q, q_next, sequence, gamma),
-                          q_online, q_target, batch)
+
+    def one(q, q_next, sequence):
+        return per_transition(q, q_next, sequence, gamma)
+
+    losses = batching.map(one, q_online, q_target, batch)
     return masked_mean(losses, mask)

@@ -35,7 +35,8 @@ class QNetwork(nn.Module):
 
     def setup(self):
         self.body = Body(self.model, self.features, self.model_options, self.mode)
-        nn.share_scope(self, self.body)  # the body's encoder and memory are this network's own parameters
+        # the body's encoder and memory become this network's own parameters
+        nn.share_scope(self, self.body)
         self.hidden = [Block(self.features), Block(self.features)]
         self.value = nn.Dense(1, kernel_init=_small_uniform)
         self.advantage = nn.Dense(self.num_actions, kernel_init=_small_uniform)
