@@ -8,6 +8,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from memoroids_lite import models
 from memoroids_lite.memoroid import check_memoroid
 from memoroids_lite.models import LRU, LinearAttention, MemoryModel, make, names
 
@@ -267,3 +268,15 @@ def test_ffm_periods_set_the_initial_rotations():
             jax.random.key(0), x, jnp.zeros(3, bool))
         omega = params["params"]["layers_0"]["omega"]  # FFM is not wrapped in a gated block
         np.testing.assert_allclose(2 * np.pi / np.asarray(omega), np.linspace(lo, hi, 4), rtol=1e-5)
+
+
+def test_a_sequential_model_declares_itself():
+    """Every model goes through one interface: its layer says whether it is sequential, and that alone decides its
+    scan modes ("auto" runs a sequential layer serially) and whether it has memoroids for the harness."""
+    assert models.GRU.sequential and not models.MemoroidLayer.sequential
+    for name in names():
+        model = make(name, features=4)
+        expected = ("auto", "serial") if name == "gru" else ("auto", "associative", "serial")
+        assert models.modes(name) == model.modes == expected, name
+        params = model.init(jax.random.key(0), jnp.ones((3, 4)), jnp.ones(3, bool))
+        assert (model.bind(params).memoroids() == []) == (name == "gru"), name

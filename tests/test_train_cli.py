@@ -63,6 +63,7 @@ CASES = [  # (flag, value, what the one error line must say)
     ("--model", "lstm", r"--model lstm: unknown model; choose one of"),
     ("--config", "missing.json", r"--config missing.json: cannot be read"),
     ("--checkpoint-every", "0", r"--checkpoint-every 0: must be a number of seconds > 0\."),
+    ("--algo", "ppo", r"--algo ppo: not built yet; only --algo dqn \(the default\) trains for now\."),
 ]
 
 
@@ -80,6 +81,7 @@ SET_CASES = [  # (--set item, what the one error line must say)
     ("gamma=high", r"--set gamma=high: must be a number\."),
     ('model_kwargs={"hiden": 3}', r"--set model_kwargs=\{\"hiden\": 3\}: gru has no option"),
     ("scan_mode=asociative", r"--set scan_mode=asociative: choose one of \('auto', 'associative', 'serial'\)"),
+    ("scan_mode=associative", r"--set scan_mode=associative: .*'associative' is not available for gru"),
     ("gama=0.5", r"--set gama=0.5: unknown field 'gama' \(did you mean 'gamma'\?\); the fields are"),
     ("env=5", r"--set env=5: must be a string\."),
     ('model={"lru": 1}', r"--set model=\{\"lru\": 1\}: must be a string\."),
