@@ -9,11 +9,13 @@ the chapters.
 
 import ast
 import json
+import math
 import pathlib
 import re
 import sys
 
 import jax.numpy as jnp
+import numpy as np
 import pytest
 
 from memoroids_lite import Monoid, returns_to_go, scan
@@ -27,34 +29,51 @@ from student_edition import FENCE, chapters  # noqa: E402
 EXERCISE = re.compile(r"^(`{3,}|:{3,})\{exercise\}[ \t]*(.*)\n:label: (\S+)", re.M)
 MARKS = re.compile(r"(?:^|· )★{1,3} · \d+ min$")
 
-# Exercises without a checker, and why.
-DERIVATION = "the answer is a proof or derivation in words"
+# Exercises without a checker, and why. An answer in words (a proof, an explanation, a counter-example of the
+# student's own choosing) has nothing a program can compare with the right one.
 ESSAY = "the answer is an explanation in words"
 EXPERIMENT = "the answer is an experiment to run and interpret (training, timing or a buffer), not a value"
 NO_CHECKER = {
-    "ch01-ex-deck": DERIVATION, "ch01-ex-window": DERIVATION + " (the code only confirms it)",
-    "ch02-ex-max": DERIVATION, "ch02-ex-functions": DERIVATION,
-    "ex-scans-blelloch-count": DERIVATION, "ex-scans-commutativity": DERIVATION + ", with a counter-example",
+    "ch02-ex-max": "a proof (the monoid laws of max with -inf) and a counter-example in words (0 fails the identity "
+                   "law on negative numbers)",
+    "ch02-ex-functions": "a proof (composition is a monoid) and an explanation (why the affine monoid stores (a, b), "
+                         "not the function)",
+    "ex-scans-commutativity": "a proof in words (parallel scans only move brackets, never operands) and a "
+                              "counter-example of the student's own choosing (any commutative operation that is not "
+                              "associative)",
     "ex-resets-nan": ESSAY + ": which monoid breaks the arithmetic form, and why",
-    "ex-resets-or": DERIVATION + ", with a counter-example",
+    "ex-resets-or": "a counter-example of the student's own choosing (three elements that break associativity; the "
+                    "solution's check_monoid finds one) and an explanation of the flag",
     "ex-resets-bootstrap": ESSAY + ": which episode `initial` reaches (the code only confirms it)",
-    "ex-returns-flags": ESSAY, "ex-returns-unstable": DERIVATION + " and a measured error",
-    "ch06-ex-state": ESSAY, "ch06-ex-attention": DERIVATION,
-    "ch07-ex-retention": DERIVATION + " (monoid laws), and a model checked by check_memoroid in the chapter",
-    "ch07-ex-multihead": ESSAY, "ch07-ex-average": DERIVATION,
-    "ch08-ex-float32": DERIVATION, "ch08-ex-matrix": DERIVATION, "ch08-ex-ring": EXPERIMENT,
-    "ch09-ex-limits": DERIVATION,
-    "ex-ffm-precision": DERIVATION, "ex-ffm-irregular": DERIVATION + " (the code only confirms it)",
+    "ex-returns-flags": ESSAY,
+    "ex-returns-unstable": "a proof of the identity the exercise states, and a float32 experiment whose error depends "
+                           "on the rewards drawn",
+    "ch06-ex-state": ESSAY,
+    "ch06-ex-attention": "a proof (softmax attention is a memoroid over the free monoid of lists) and an asymptotic "
+                         "cost in words, O(n^2)",
+    "ch07-ex-retention": "a proof (the monoid laws of the decayed element); its model is checked by check_memoroid "
+                         "in the chapter",
+    "ch07-ex-multihead": ESSAY,
+    "ch07-ex-average": "a proof (the read-out is a convex combination of the values) and an explanation (memax's "
+                       "normaliser)",
+    "ch08-ex-matrix": "the name of a law (closure) and an explanation in words of why diagonal storage hides it",
+    "ch08-ex-ring": EXPERIMENT,
+    "ex-ffm-irregular": "a proof (the laws hold for real durations); the prefix's closed form is what the solution's "
+                        "code compares with an explicit sum",
     "ex-ffm-relative": "the answer is a one-character edit of a chapter cell, checked there against one call",
-    "ex-ffm-blank": DERIVATION,
     "ex-compare-combines": EXPERIMENT, "ex-compare-memory": EXPERIMENT, "ex-compare-own": EXPERIMENT,
-    "ch12-ex-random-return": DERIVATION, "ch12-ex-delay-line": "the chapter's own cell checks the policy's return",
-    "ch12-ex-flag": ESSAY, "ch12-ex-constant": DERIVATION,
-    "ex-ch13-density": DERIVATION, "ex-ch13-sliding": DERIVATION, "ex-ch13-burnin-gradient": DERIVATION,
-    "ex-ch14-draws": DERIVATION, "ex-ch14-per-transition": EXPERIMENT, "ex-ch14-priority": EXPERIMENT,
+    "ch12-ex-random-return": "a proof of the formula the exercise states, -1 + 2/|A|, and an explanation (why "
+                             "Autoencode's random return is -0.5 too)",
+    "ch12-ex-delay-line": "the chapter's own cell checks the policy's return",
+    "ch12-ex-flag": ESSAY,
+    "ex-ch13-burnin-gradient": "a derivation in words of where the gradient reaches (the solution's code confirms "
+                               "it), and its cost",
+    "ex-ch14-draws": "an argument in words with two example buffers of the student's choosing; the number of draws, "
+                     "B + 1, is given in the exercise",
+    "ex-ch14-per-transition": EXPERIMENT, "ex-ch14-priority": EXPERIMENT,
     "ex-ch15-gamma": ESSAY, "ex-ch15-budget": EXPERIMENT + " (it reads the chapter's configuration)",
-    "ex-ch15-segments-at-test": EXPERIMENT, "ex-ch16-ci": EXPERIMENT, "ex-ch16-seeds": DERIVATION,
-    "ex-ch17-ideal": DERIVATION, "ex-ch17-segments-at-test": ESSAY,
+    "ex-ch15-segments-at-test": EXPERIMENT, "ex-ch16-ci": EXPERIMENT,
+    "ex-ch17-segments-at-test": ESSAY,
 }
 
 
@@ -235,6 +254,42 @@ MISTAKES = {  # typical wrong answers: each must fail with the hint quoted
     "bilinear with a sign flipped": ("ch09-ex-bilinear", lambda lam, d: ((1 - lam * d / 2) / (1 + lam * d / 2),
                                                                          d / (1 - lam * d / 2)), "Lambda_bar"),
     "coverage not capped at the episode": ("ex-ch13-coverage-rf", lambda L: L / 51, "rewarded steps"),
+    "the fair deck's 1/k": ("ch01-ex-deck", lambda p: 1 / len(p), "fair deck"),
+    "naming cards with the deck's odds": ("ch01-ex-deck", lambda p: float((p**2).sum()), "probability p_a"),
+    "window one step too short": ("ch01-ex-window", lambda w, L: L < w, "window of"),
+    "window one step too long": ("ch01-ex-window", lambda w, L: L <= w + 1, "window of"),
+    "wasted combines off by one": ("ex-scans-blelloch-count", lambda n: math.log2(n) - 1, "unchanged"),
+    "every down-sweep combine": ("ex-scans-blelloch-count", lambda n: n - 1, "some of them"),
+    "JAX's count": ("ex-scans-blelloch-count", lambda n: 2 * n - math.log2(n) - 2, "in vain"),
+    "the full spacing below 1, 2^-24": ("ch08-ex-float32", (math.log(2**-24), 2**24), "0.99999994"),
+    "machine epsilon 2^-23": ("ch08-ex-float32", (math.log(2**-23), 2**23), "just below 1"),
+    "ν too far below the edge": ("ch08-ex-float32", (-20.0, math.exp(20.0)), "already is at larger nu"),
+    "τ = -ν": ("ch08-ex-float32", (math.log(2**-25), -math.log(2**-25)), "time scale"),
+    "B̄ → +B̃/Λ": ("ch09-ex-limits", lambda lam, b: ((1, 0), (0, b / lam)), "sign"),
+    "B̄ → B̃ for small steps": ("ch09-ex-limits", lambda lam, b: ((1, b), (0, -b / lam)), "small Delta"),
+    "Λ̄ and B̄ swapped": ("ch09-ex-limits", lambda lam, b: ((0, 1), (-b / lam, 0)), "Lambda_bar as Delta -> 0"),
+    "overflow one step early": ("ex-ffm-precision", lambda a, dtype: math.floor(math.log(
+        float(jnp.finfo(dtype).max)) / a), "one step earlier"),
+    "bfloat16 with float16's range": ("ex-ffm-precision", lambda a, dtype: math.ceil(math.log(float(jnp.finfo(
+        jnp.float16 if dtype == jnp.bfloat16 else dtype).max)) / a), "exponent bits"),
+    "base-10 logarithm": ("ex-ffm-precision", lambda a, dtype: math.ceil(math.log10(float(jnp.finfo(
+        dtype).max)) / a), "base-10"),
+    "blank sum one term too long": ("ex-ffm-blank", (lambda s, first, blank, g: g**s * first + blank * (
+        1 - g ** (s + 1)) / (1 - g), 12.9), "recurrence"),
+    "blanks that never decay": ("ex-ffm-blank", (lambda s, first, blank, g: g**s * first + blank * (1 - g**s) / (
+        1 - g), 500 / 31), "never forgets"),
+    "the random agent's return": ("ch12-ex-constant", 2 / 27 - 1, "random agent"),
+    "no right answer at the c-th card": ("ch12-ex-constant", (2 * 26 / 27 - 51) / 51, "c-th card"),
+    "right answers, not a return": ("ch12-ex-constant", 53 / 27, "not a return"),
+    "one length of a tie": ("ex-ch13-density", ({17}, {50, 100}), "tie"),
+    "round numbers waste least": ("ex-ch13-density", ({10, 20}, {50, 100}), "wastes less"),
+    "window positions off by one": ("ex-ch13-sliding", lambda L: (L - 10) / L, "positions k"),
+    "one given batching, not either": ("ex-ch16-seeds", lambda n: 0.5**n, "either one"),
+    "one half whatever the seeds": ("ex-ch16-seeds", lambda n: 0.5, "independent seed pairs"),
+    "the weight one step too old": ("ex-ch17-ideal", (lambda n: np.eye(n)[n - 11], 0.0, 10), "ages [-10]"),
+    "the weight spread over the last 10": ("ex-ch17-ideal", (lambda n: np.r_[np.zeros(n - 10), np.full(10, 0.1)],
+                                                              0.0, 10), "ages [-9, -8"),
+    "VML off by one": ("ex-ch17-ideal", (lambda n: np.eye(n)[n - 10], 0.0, 9), "value_memory_length"),
 }
 
 

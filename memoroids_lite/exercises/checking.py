@@ -65,6 +65,31 @@ def returned(value, what: str) -> np.ndarray:
     return np.asarray(value, np.float64)
 
 
+def number(value, what: str) -> float:
+    """The answer (or what it returned) as one finite float; `Wrong` if it is not one number."""
+    if value is None or value is Ellipsis:
+        raise Wrong(f"{what} is None: fill in your answer (a function must return its result).")
+    try:
+        array = np.asarray(value)
+        if np.iscomplexobj(array):
+            raise Wrong(f"{what} must be a real number, got a complex one.")
+        array = array.astype(np.float64)
+    except (TypeError, ValueError):
+        raise Wrong(f"{what} must be one number, got {type(value).__name__}.") from None
+    if array.shape != ():
+        raise Wrong(f"{what} must be one number, got an array of shape {array.shape}.")
+    if not np.isfinite(array):
+        raise Wrong(f"{what} is {float(array)}: a finite number is expected.")
+    return float(array)
+
+
+def parts(answer, count: int, what: str) -> tuple:
+    """The `count` parts of a tuple answer; `Wrong(what)` (what to hand in) if it has another shape."""
+    if not isinstance(answer, tuple | list) or len(answer) != count:
+        raise Wrong(f"hand in {what}.")
+    return tuple(answer)
+
+
 def expect_close(got, want, hint: str, *, rtol=1e-4, atol=1e-5) -> None:
     """`Wrong(hint)` unless `got` has `want`'s shape and values (within tolerance)."""
     got, want = np.asarray(got), np.asarray(want)

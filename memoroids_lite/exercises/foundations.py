@@ -5,7 +5,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from memoroids_lite.examples import affine_monoid, sum_monoid
-from memoroids_lite.exercises.checking import Exercise, Wrong, expect_close, random_starts, returned
+from memoroids_lite.exercises.checking import Exercise, Wrong, expect_close, number, random_starts, returned
 from memoroids_lite.monoid import check_monoid, scan
 
 
@@ -15,6 +15,36 @@ def _flags_cases():
     yield "a tape where every step starts an episode", np.ones(6, bool)
     yield "a tape of one episode", np.eye(1, 7, dtype=bool)[0]
     yield "a tape of one step", np.ones(1, bool)
+
+
+def test_best_return(best_return):
+    rng = np.random.default_rng(6)
+    decks = [np.full(4, 0.25), np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.7, 0.1, 0.1, 0.1]),
+             np.array([0.5, 0.5]), rng.dirichlet(np.ones(6))]
+    for p in decks:
+        got = number(best_return(p.copy()), f"best_return(p) for the deck p = {np.round(p, 3).tolist()}")
+        if np.isclose(got, p.max(), atol=1e-6):
+            continue
+        deck = np.round(p, 3).tolist()
+        if np.isclose(got, 1 / len(p), atol=1e-6):
+            raise Wrong(f"for the deck p = {deck} you give 1/k, the return on a fair deck: which step of the proof "
+                        "that memoryless policies are at chance assumed a fair deck?")
+        if np.isclose(got, (p**2).sum(), atol=1e-6):
+            raise Wrong(f"for the deck p = {deck} you give the return of a policy that names card a with probability "
+                        "p_a. Is that the best a memoryless policy can do?")
+        raise Wrong(f"best_return({deck}) = {got:.4f} is wrong: write Pr(a_(L-1) = c) for a memoryless policy "
+                    "pi(a | o) (what does it see at the last step?) and find its largest value over all policies.")
+
+
+def test_always_wins(always_wins):
+    for w in (1, 2, 3, 5):
+        for L in range(1, 9):
+            got = always_wins(w, L)
+            if got is None or got is Ellipsis:
+                raise Wrong("always_wins returned None: fill in its body and return True or False.")
+            if bool(got) != (L <= w):
+                raise Wrong(f"always_wins({w}, {L}) = {bool(got)} is wrong: list the observations a window of {w} "
+                            f"holds at the last step, t = {L - 1} (blanks before the episode began).")
 
 
 def test_flags(read_flags):
@@ -127,6 +157,22 @@ def test_exclusive(exclusive_scan):
                  "...], each a vector of 3.")
 
 
+def test_wasted_combines(wasted_combines):
+    for k in (3, 1, 2, 5, 10):  # n = 8 first, the n of the chapter's figure
+        n = 2**k
+        got = number(wasted_combines(n), f"wasted_combines({n})")
+        if np.isclose(got, k):
+            continue
+        if np.isclose(got, 2 * n - k - 2):
+            raise Wrong(f"wasted_combines({n}) = {got:g} counts the combines JAX makes: the question asks for the "
+                        "combines our scan makes in vain.")
+        if np.isclose(got, n - 1):
+            raise Wrong(f"wasted_combines({n}) = {got:g} counts every combine of the down-sweep, but some of them "
+                        "join two non-empty stretches.")
+        raise Wrong(f"wasted_combines({n}) = {got:g} is wrong. Follow the down-sweep for n = 8 in the figure above: "
+                    "which of its combines return an operand unchanged, and in how many rounds?")
+
+
 def _count_cases():
     rng = np.random.default_rng(4)
     yield "a random tape", random_starts(rng, 40)
@@ -185,6 +231,20 @@ def test_lambda_return(lambda_return):
 
 
 EXERCISES = [
+    Exercise("ch01-ex-deck", test_best_return, answer="best_return", skeleton='''\
+def best_return(p):
+    """The best expected return of a memoryless policy; card c has probability p[c]."""
+    ...  # your code
+
+
+passed = check("ch01-ex-deck", best_return)'''),
+    Exercise("ch01-ex-window", test_always_wins, answer="always_wins", skeleton='''\
+def always_wins(w, L):
+    """True iff a window of the last w observations always wins in L steps."""
+    ...  # your code
+
+
+passed = check("ch01-ex-window", always_wins)'''),
     Exercise("ch01-ex-flags", test_flags, answer="read_flags", skeleton='''\
 def read_flags(start):
     """(episode of every step, index of every step in its episode, done[:-1])."""
@@ -203,6 +263,13 @@ variance_input = ...  # your code: a function, one number -> one element
 variance_readout = ...  # your code: a function, one element -> its variance
 
 passed = check("ch02-ex-variance", (variance, variance_input, variance_readout))'''),
+    Exercise("ex-scans-blelloch-count", test_wasted_combines, answer="wasted_combines", skeleton='''\
+def wasted_combines(n):
+    """How many of blelloch_scan's 2(n - 1) combines are wasted, for n = 2^k."""
+    ...  # your code
+
+
+passed = check("ex-scans-blelloch-count", wasted_combines)'''),
     Exercise("ex-scans-exclusive", test_exclusive, answer="exclusive_scan", skeleton='''\
 def exclusive_scan(monoid, elems):
     """e_I, x_0, x_0 • x_1, ..., x_0 • ... • x_{T-2}, for any pytree monoid."""

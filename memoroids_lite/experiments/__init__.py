@@ -5,7 +5,8 @@
 NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a small Figure 6: every task,
 the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right), lag-recall
 (why FFM does not solve Repeat Previous at the book's budget: recall at a fixed lag, supervised, then FFM with
-short rotation periods trained on Repeat Previous). Scales: ci
+short rotation periods trained on Repeat Previous), repeat-previous (chapter 15's runs: the LRU on Repeat
+Previous, tapes, segments of 10 and burn-in, whose agents a lab loads instead of training them). Scales: ci
 (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU, resumable), paper (the paper's
 protocol, its Table H.3, for the full grid, sized for a GPU). Running the same command again resumes: finished
 runs are kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
@@ -32,7 +33,8 @@ from memoroids_lite.experiments import acting, lag_recall, returns, sensitivity,
 from memoroids_lite.experiments.paper import paper_config
 from memoroids_lite.rl.validation import padding_note
 
-EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time", "lag-recall")
+EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time", "lag-recall",
+               "repeat-previous")
 SCALES = ("ci", "cpu", "paper")
 
 
@@ -118,6 +120,8 @@ def runs_of(name: str, scale: str):
         return sensitivity_runs(scale)
     if name == "lag-recall":
         return training.lag_recall_runs(scale)
+    if name == "repeat-previous":
+        return training.repeat_previous_runs(scale)
     return []
 
 
@@ -168,8 +172,8 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         runs = training.tape_vs_segment_runs(scale)
         _train_all(runs, out, only)
         return os.path.join(out, "runs.json") if only else acting.write(out, runs)
-    if name == "nine-tasks":
-        _train_all(training.nine_task_runs(scale), out, only)
+    if name in ("nine-tasks", "repeat-previous"):
+        _train_all(runs_of(name, scale), out, only)
         return os.path.join(out, "runs.json")
     if name == "train-time":
         runs = training.train_time_runs(scale)

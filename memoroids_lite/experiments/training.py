@@ -1,5 +1,5 @@
 """Training experiments as lists of runs: tape vs segments (Figures 4 and 6), a small Figure 6 (nine tasks, one
-model) and training time (Figure 5 right).
+model), training time (Figure 5 right) and chapter 15's runs on Repeat Previous.
 
 A run is (name, TrainConfig, seeds); each trains into DIR/<name>/ through `memoroids_lite.train.run`, which
 checkpoints after the first evaluation, every 30 seconds and at the end, so an interrupted experiment resumes
@@ -104,6 +104,24 @@ def lag_recall_runs(scale: str):
         config, seeds = paper_config("RepeatPreviousEasy", "ffm", **BATCHINGS["tape"]), 10
     periods = config.replace(model_kwargs=config.model_kwargs | SHORT_PERIODS)
     return [("RepeatPreviousEasy_ffm_periods_2_20_tape", periods, seeds)]
+
+
+# Chapter 15's runs at its full budget, so that a lab can load their agents instead of training them: the LRU
+# on Repeat Previous for 500 updates, trained on tapes, on segments of 10, and on segments of 10 after a burn-in
+# of 10 steps, 2 seeds, every other setting the task's (`for_task`).
+REPEAT_PREVIOUS = {"tape": BATCHINGS["tape"], "segment_10": BATCHINGS["segment_10"],
+                   "segment_10_burn_in": STRONGER["segment_10_burn_in"] | {"burn_in": 10}}
+
+
+def repeat_previous_runs(scale: str):
+    if scale == "ci":
+        return [("ci_lru_tape", TrainConfig(**CI, model="lru"), 1)]
+    if scale == "cpu":
+        return [(f"RepeatPreviousEasy_lru_{b}",
+                 for_task("RepeatPreviousEasy", model="lru", train_steps=104 * 500, eval_interval=10, **kw), 2)
+                for b, kw in REPEAT_PREVIOUS.items()]
+    return [(f"RepeatPreviousEasy_lru_{b}", paper_config("RepeatPreviousEasy", "lru", **kw), 10)
+            for b, kw in REPEAT_PREVIOUS.items()]
 
 
 def train_time_runs(scale: str):
