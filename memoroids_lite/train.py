@@ -36,7 +36,8 @@ from memoroids_lite import checkpoint
 from memoroids_lite.rl import TrainConfig, for_task, make_train
 from memoroids_lite.rl.batching import NAMES as BATCHINGS
 from memoroids_lite.rl.segment import INITS
-from memoroids_lite.rl.validation import ConfigError, Problem, padding_note
+from memoroids_lite.rl.dqn.validation import padding_note
+from memoroids_lite.rl.validation import ConfigError, Problem
 from memoroids_lite.timing import machine
 
 SNAPSHOT = "params-"  # out/params-<updates>.npz: the parameters kept along training (run's snapshot_every)

@@ -31,7 +31,7 @@ import numpy as np
 
 from memoroids_lite.experiments import acting, lag_recall, returns, sensitivity, training
 from memoroids_lite.experiments.paper import paper_config
-from memoroids_lite.rl.validation import padding_note
+from memoroids_lite.rl.dqn.validation import padding_note
 
 EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time", "lag-recall",
                "repeat-previous")

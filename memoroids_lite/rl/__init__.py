@@ -8,9 +8,9 @@ Shared by the algorithms:
     body.py        the memory body every network's head attaches to
     collect.py     the collector: N environments acting through an `act` function
     trainer.py     Trainer, what make_train returns, and `train`, the whole run
-    validation.py  every problem of a configuration at once
-The algorithms: dqn/ (the paper's recurrent DQN). Its TrainConfig, for_task, make_train and Metrics are
-re-exported here, the names the book uses.
+    validation.py  the checks of a configuration every algorithm shares (the task, the model)
+The algorithms: dqn/ (the paper's recurrent DQN) and ppo/ (PPO on tapes or chunks). DQN's TrainConfig,
+for_task, make_train and Metrics are re-exported here, the names the book uses.
 """
 
 from memoroids_lite.rl.dqn import Metrics, TrainConfig, for_task, make_train

@@ -25,10 +25,15 @@ class Trainer(NamedTuple):
     env: Any  # the task, and its parameters
     env_params: Any
     network: Any  # the flax module: a memory body with the algorithm's head
-    collect: Callable  # (state, steps, exploration) -> (state, summed returns, finished episodes)
-    update: Callable  # (state, _) -> (state, loss): one gradient update, a lax.scan body
+    # the algorithm's own steps, for the book and the benchmarks:
+    # DQN: collect(state, steps, exploration) -> (state, summed returns, finished episodes);
+    #      update(state, _) -> (state, loss), one gradient update, a lax.scan body
+    # PPO: collect(state) -> (state, rollout, (summed returns, finished episodes));
+    #      update(state, rollout) -> (state, (losses, loss parts)), every epoch's minibatch updates
+    collect: Callable
+    update: Callable
     evaluate: Callable  # state -> (state, eval_return, the key of the evaluation's episodes)
-    greedy_return: Callable  # (params, key) -> mean return of the greedy episodes `key` draws
+    greedy_return: Callable  # (params, key) -> mean return of the greedy (most likely) episodes `key` draws
     evaluation_key: Callable  # (seed key, chunks) -> the key of the evaluation after chunk `chunks`
 
 

@@ -1,6 +1,7 @@
 """The paper's algorithm: recurrent double dueling DQN (paper §4.1, Appendix H).
 
-    config.py      TrainConfig (its fields checked by rl/validation.py) and for_task, the paper's per-task settings
+    config.py      TrainConfig and for_task, the paper's per-task settings
+    validation.py  every problem of a TrainConfig at once (on the checks every algorithm shares, rl/validation.py)
     network.py     QNetwork: the memory body (rl/body.py) with a dueling Q-head
     act.py         ε-greedy and greedy acting, the collector's `act`
     loss.py        the Double DQN Huber loss over either batching

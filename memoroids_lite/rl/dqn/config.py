@@ -15,7 +15,7 @@ Two ways to collect between updates (`rollout`):
   for long ones (CartPole, the bandit).
 `memoroids_lite.experiments.paper.deviations` lists every difference of a run from the paper's protocol.
 
-`TrainConfig(...)` checks every field at once (`rl/validation.py`) and raises a ConfigError listing all problems.
+`TrainConfig(...)` checks every field at once (`rl/dqn/validation.py`) and raises a ConfigError listing all problems.
 `for_task(env, **overrides)` adds the paper's memory sizes (`PAPER_MEMORY`: its code's LRU with 128 complex
 states, S5 with ssm_size 256 i.e. P = 128, FFM with trace 64 × context 4, linear attention with keys of 16 and an
 MLP of width 256; `TrainConfig` alone keeps the models' small defaults) and its per-task settings (γ = 0.5 and
@@ -29,7 +29,8 @@ import dataclasses
 from typing import Any
 
 from memoroids_lite.envs import make as make_env
-from memoroids_lite.rl.validation import ConfigError, problems
+from memoroids_lite.rl.dqn.validation import problems
+from memoroids_lite.rl.validation import ConfigError
 
 
 @dataclasses.dataclass(frozen=True)
