@@ -29,11 +29,11 @@ import numpy as np
 
 from memoroids_lite import checkpoint, results
 from memoroids_lite import train as runs
-from memoroids_lite.rl import TrainConfig, make_train
+from memoroids_lite.rl.algorithms import config_from_json, of_config
 
 
 class Agent(NamedTuple):
-    config: TrainConfig
+    config: Any  # its TrainConfig (DQN) or PPOConfig
     params: Any  # online parameters, leading axis = seed
     eval_key: np.ndarray  # [seeds, 2]: the key of each seed's last evaluation
 
@@ -69,8 +69,8 @@ def read(folder) -> Agent:
 def _agent(config_path, agent_path) -> Agent:
     with open(config_path) as f:
         described = json.load(f)
-    config = TrainConfig(**described["config"])
-    like = runs.agent_like(make_train(config), described["seeds"])
+    config = config_from_json(described)
+    like = runs.agent_like(of_config(config).make_train(config), described["seeds"])
     stored = checkpoint.load_arrays(str(agent_path), like, runs.AGENT)
     return Agent(config, stored["params"], stored["eval_key"])
 
@@ -90,7 +90,7 @@ def unknown_run(run: str) -> str:
 def evaluate(agent: Agent) -> np.ndarray:
     """Each seed's return in the run's last evaluation, computed again: its `eval_episodes` greedy episodes,
     drawn with the stored key (each seed alone, the program training compiles for one seed)."""
-    greedy_return = jax.jit(make_train(agent.config).greedy_return)
+    greedy_return = jax.jit(of_config(agent.config).make_train(agent.config).greedy_return)
     returns = []
     for seed, key in enumerate(agent.eval_key):
         params = jax.tree.map(operator.itemgetter(seed), agent.params)
@@ -111,8 +111,8 @@ def export(folder: str, into: str | None = None) -> str:
     the path. Raises ValueError if the run is not finished, has neither, or the replay differs."""
     with open(os.path.join(folder, "config.json")) as f:
         described = json.load(f)
-    config, seeds = TrainConfig(**described["config"]), described["seeds"]
-    train = make_train(config)
+    config, seeds = config_from_json(described), described["seeds"]
+    train = of_config(config).make_train(config)
     if len(runs.read_metrics(os.path.join(folder, "metrics.csv"))) != train.num_chunks * seeds:
         raise ValueError(f"{folder} is not finished: train it to the end (python -m memoroids_lite.train), "
                          f"which writes its {runs.AGENT}.")

@@ -2,11 +2,13 @@
 
     python -m memoroids_lite.train --env RepeatPreviousEasy --model lru --batching tape --out runs/rp_lru
 
-`--algo` chooses the algorithm: dqn (the default, the paper's recurrent DQN, memoroids_lite.rl.dqn); ppo is
-not built yet and is refused with an error.
+`--algo` chooses the algorithm: dqn (the default, the paper's recurrent DQN, memoroids_lite.rl.dqn) or ppo
+(PPO on tapes or chunks, memoroids_lite.rl.ppo); the other flags and --set name fields of its configuration
+(TrainConfig or PPOConfig).
 
 Writes DIR/config.json (every setting, the versions, the device), DIR/metrics.csv (one row per seed and
-evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s), at the end DIR/agent.npz (the
+evaluation: seed, env_steps, updates, eval_return, train_return, loss, wall_s; PPO adds entropy,
+approx_kl and clipped before wall_s), at the end DIR/agent.npz (the
 trained agent: memoroids_lite.agents loads it and replays its last evaluation) and a checkpoint
 (DIR/checkpoint.json and DIR/checkpoint-<n>.npz, memoroids_lite.checkpoint: after the first evaluation,
 every 30 s (--checkpoint-every) and at the end). Run the same command again to resume an interrupted run from
@@ -33,7 +35,7 @@ import numpy as np
 from tqdm import tqdm
 
 from memoroids_lite import checkpoint
-from memoroids_lite.rl import TrainConfig, for_task, make_train
+from memoroids_lite.rl.algorithms import ALGORITHMS, config_from_json, of_config
 from memoroids_lite.rl.batching import NAMES as BATCHINGS
 from memoroids_lite.rl.segment import INITS
 from memoroids_lite.rl.dqn.validation import padding_note
@@ -43,10 +45,9 @@ from memoroids_lite.timing import machine
 SNAPSHOT = "params-"  # out/params-<updates>.npz: the parameters kept along training (run's snapshot_every)
 AGENT = "agent.npz"  # out/agent.npz: the final parameters and last evaluation key of every seed (agents.py)
 CHECKPOINT_EVERY_S = 30.0  # a kill loses at most about this much training (plus one evaluation's worth)
-ALGORITHMS = ("dqn", "ppo")  # --algo; only dqn is built so far
 
 
-# where each TrainConfig field can be given on the command line (any field: --set FIELD=VALUE)
+# where each configuration field can be given on the command line (any field: --set FIELD=VALUE)
 FLAGS = {"env": "--env", "env_kwargs": "--env-kwargs", "model": "--model", "batching": "--batching",
          "segment_length": "--segment-length", "segment_init": "--segment-init", "warmup_steps": "--warmup-steps",
          "train_steps": "--train-steps"}
@@ -72,9 +73,11 @@ def read_json_object(text: str, what: str, problems: list[str]) -> dict:
     return value
 
 
-def build_config(args) -> tuple[TrainConfig | None, list[str]]:
-    """The TrainConfig the command line asks for, and every problem with it (each naming its flag)."""
-    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+def build_config(args):
+    """The configuration (of --algo's class) the command line asks for, or None, and every problem with it
+    (each naming its flag)."""
+    algorithm = ALGORITHMS[args.algo]
+    fields = {f.name for f in dataclasses.fields(algorithm.config)}
     problems: list[str] = []
     settings, source = {}, {}
     if args.config:
@@ -94,8 +97,13 @@ def build_config(args) -> tuple[TrainConfig | None, list[str]]:
     if args.env_kwargs is not None:
         flags["env_kwargs"] = read_json_object(args.env_kwargs, f"--env-kwargs {args.env_kwargs}", problems)
     for name, value in flags.items():
-        if value is not None:
+        if value is None:
+            continue
+        if name in fields:
             settings[name], source[name] = value, FLAGS[name]
+        else:
+            problems.append(f"{FLAGS[name]}: not a setting of --algo {args.algo}; its fields are "
+                            f"{', '.join(sorted(fields))}.")
     for item in args.set or []:
         name, equals, value = item.partition("=")
         if not equals or name not in fields:
@@ -106,7 +114,7 @@ def build_config(args) -> tuple[TrainConfig | None, list[str]]:
     env = settings.pop("env", args.env)  # --set env=... or a --config file may name the task too
     source.setdefault("env", "--env")
     try:
-        return for_task(env, **settings), problems
+        return algorithm.for_task(env, **settings), problems
     except ConfigError as error:
         return None, problems + [describe(p, source) for p in error.problems]
 
@@ -131,7 +139,7 @@ def describe(problem: Problem, source: dict) -> str:
     return f"{where} {value}: {problem.allowed}"
 
 
-def out_problems(out: str, config: TrainConfig | None, seeds: int) -> list[str]:
+def out_problems(out: str, config, seeds: int) -> list[str]:
     """What keeps directory `out` from receiving this run: a file in the way, no write permission, or another
     run there (naming each field that differs)."""
     path = os.path.abspath(out)
@@ -149,6 +157,8 @@ def out_problems(out: str, config: TrainConfig | None, seeds: int) -> list[str]:
         with open(config_path) as f:
             before = json.load(f)
         differences = config_differences(before["config"], config)
+        if before.get("algo", "dqn") != of_config(config).name:
+            differences.insert(0, f"algo: {before.get('algo', 'dqn')} there, {of_config(config).name} now")
     except (OSError, ValueError, KeyError, TypeError):
         return ["holds a config.json this package cannot read; choose another directory."]
     if before["seeds"] != seeds:
@@ -161,8 +171,8 @@ def out_problems(out: str, config: TrainConfig | None, seeds: int) -> list[str]:
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m memoroids_lite.train", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--algo", choices=ALGORITHMS, default="dqn",
-                        help="the algorithm: dqn (the paper's recurrent DQN, the default); ppo is not built yet")
+    parser.add_argument("--algo", choices=tuple(ALGORITHMS), default="dqn",
+                        help="the algorithm: dqn (the paper's recurrent DQN, the default) or ppo")
     parser.add_argument("--env", required=True, help="a task id, e.g. RepeatPreviousEasy")
     parser.add_argument("--env-kwargs", help='JSON options for the task, e.g. \'{"num_decks": 2, "k": 10}\'')
     parser.add_argument("--model", help="memory model: linear_attention, lru, s5, ffm, gru")
@@ -174,8 +184,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--warmup-steps", type=int, help="random-action environment steps before learning")
     parser.add_argument("--train-steps", type=int,
                         help="environment steps after the warm-up: a whole number of evaluations")
-    parser.add_argument("--config", help="a JSON file of TrainConfig fields")
-    parser.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="override any TrainConfig field")
+    parser.add_argument("--config", help="a JSON file of configuration fields (TrainConfig or PPOConfig)")
+    parser.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="override any configuration field")
     parser.add_argument("--out", required=True, help="output directory (also where a run resumes from)")
     parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY_S, metavar="SECONDS",
                         help=f"seconds between checkpoints (default {CHECKPOINT_EVERY_S:g}): what a kill can lose")
@@ -187,8 +197,6 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
 
     config, problems = build_config(args)
-    if args.algo != "dqn":
-        problems.insert(0, f"--algo {args.algo}: not built yet; only --algo dqn (the default) trains for now.")
     if args.seeds < 1:
         problems.append(f"--seeds {args.seeds}: must be at least 1.")
     if not args.checkpoint_every > 0:
@@ -196,7 +204,7 @@ def main(argv=None) -> None:
     problems += [f"--out {args.out}: {p}" for p in out_problems(args.out, config, args.seeds)]
     if problems:
         parser.exit(2, "".join(f"error: {p}\n" for p in problems))
-    note = padding_note(config)
+    note = padding_note(config) if args.algo == "dqn" else None
     if note:
         print(f"note: {note}", file=sys.stderr)
     try:
@@ -205,7 +213,7 @@ def main(argv=None) -> None:
         parser.exit(2, f"error: {error}\n")
 
 
-def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
+def run(config, seeds: int, out: str, show_progress: bool = True,
         checkpoint_every_s: float = CHECKPOINT_EVERY_S, snapshot_every: int = 0) -> list[dict]:
     """Train `seeds` seeds of `config` into directory `out`, resuming from its checkpoint if there is one.
 
@@ -229,7 +237,8 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
     checkpoint.refuse_legacy(out)
     config_path = os.path.join(out, "config.json")
     metrics_path = os.path.join(out, "metrics.csv")
-    train = make_train(config)
+    algorithm = of_config(config)
+    train = algorithm.make_train(config)
     rows = read_metrics(metrics_path) if os.path.exists(metrics_path) else []
     if os.path.exists(config_path) and not checkpoint.exists(out) and len(rows) == train.num_chunks * seeds:
         return rows  # finished; nothing to redo
@@ -254,7 +263,8 @@ def run(config: TrainConfig, seeds: int, out: str, show_progress: bool = True,
         states, rows, done, wall_before = [init(key) for key in keys], [], 0, 0.0
     os.makedirs(out, exist_ok=True)
     with open(config_path, "w") as f:
-        json.dump({"config": dataclasses.asdict(config), "seeds": seeds, "machine": machine()}, f, indent=2,
+        json.dump({"algo": algorithm.name, "config": dataclasses.asdict(config), "seeds": seeds,
+                   "machine": machine()}, f, indent=2,
                   sort_keys=True)
     saved_at = time.perf_counter()
     # One step of the bar per evaluation. A resumed run's bar starts where it resumed, so its rate and remaining
@@ -313,7 +323,8 @@ def snapshots(out: str) -> list[tuple[int, object]]:
     (run(..., snapshot_every=k)), in the order of training."""
     with open(os.path.join(out, "config.json")) as f:
         described = json.load(f)
-    like = saved_state_like(make_train(TrainConfig(**described["config"])), described["seeds"]).params
+    config = config_from_json(described)
+    like = saved_state_like(of_config(config).make_train(config), described["seeds"]).params
     paths = sorted(glob.glob(os.path.join(out, f"{SNAPSHOT}*.npz")))
     return [(int(os.path.basename(p)[len(SNAPSHOT):-4]), checkpoint.load_arrays(p, like, "the snapshot"))
             for p in paths]
@@ -323,18 +334,19 @@ def load_params(out: str):
     """The online parameters of every seed of a finished (or interrupted) run in `out`: leading axis = seed."""
     with open(os.path.join(out, "config.json")) as f:
         described = json.load(f)
-    train = make_train(TrainConfig(**described["config"]))
+    config = config_from_json(described)
+    train = of_config(config).make_train(config)
     saved = checkpoint.load(out, saved_state_like(train, described["seeds"]))
     if saved is None:
         raise FileNotFoundError(f"{out} has no checkpoint ({checkpoint.INDEX}): train the run into it first.")
     return saved[0].params
 
 
-def config_differences(stored: dict, config: TrainConfig) -> list[str]:
+def config_differences(stored: dict, config) -> list[str]:
     """How a config.json's fields differ from `config`, one 'field: X there, Y now' each. A field added to
-    TrainConfig after the run was written is absent from it; it matches if `config` holds the field's default
-    (which is what the run used)."""
-    defaults = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.default is not dataclasses.MISSING}
+    the configuration class after the run was written is absent from it; it matches if `config` holds the
+    field's default (which is what the run used)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config) if f.default is not dataclasses.MISSING}
     now = dataclasses.asdict(config)
     differences = [f"{name}: {stored[name]!r} there, not a field now" for name in sorted(set(stored) - set(now))]
     for name, value in now.items():
@@ -354,7 +366,8 @@ def write_metrics(path, rows):
     """Write the rows as CSV; a file that already holds exactly these rows is left untouched (its mtime too).
     The new file replaces the old one at once, so a reader (a notebook, while the run trains) never sees it half
     written."""
-    columns = ["seed", "env_steps", "updates", "eval_return", "train_return", "loss", "wall_s"]
+    columns = list(rows[0]) if rows else ["seed", "env_steps", "updates", "eval_return", "train_return", "loss",
+                                          "wall_s"]  # and the algorithm's own metrics (PPO: entropy, ...)
     text = io.StringIO(newline="")
     writer = csv.DictWriter(text, columns)
     writer.writeheader()

@@ -167,6 +167,23 @@ def test_lag_recall(results):
     assert {int(r["seed"]) for r in rows(directory / name / "metrics.csv")} == set(range(seeds))
 
 
+def test_ppo(results):
+    """PPO on tapes and on chunks, every seed of every run evaluated; runs.json names the algorithm; at the cpu
+    scale each PPO run gets the environment steps of the DQN run it is compared with (whole evaluations)."""
+    directory, _ = results["ppo"]
+    for name, config, seeds in experiments.runs_of("ppo", "ci"):
+        table = rows(directory / name / "metrics.csv")
+        assert len(table) == seeds * config.iterations // config.eval_interval
+        assert {"entropy", "approx_kl", "clipped"} <= set(table[0])
+    import json
+
+    assert {r["algo"] for r in json.loads((directory / "runs.json").read_text())} == {"ppo"}
+    for name, config, _ in experiments.runs_of("ppo", "cpu"):
+        dqn = experiments.ppo.dqn_steps(config.env)
+        per_evaluation = config.steps_per_iteration * config.eval_interval
+        assert dqn - per_evaluation < config.train_steps <= dqn, name
+
+
 @pytest.mark.parametrize("scale", experiments.SCALES)
 def test_a_dry_run_describes_every_run_and_writes_nothing(scale, tmp_path, capsys):
     """Every run of every experiment is a valid configuration at every scale (the paper's grid included), and
@@ -178,7 +195,9 @@ def test_a_dry_run_describes_every_run_and_writes_nothing(scale, tmp_path, capsy
         assert len(lines) == max(len(planned), 1)
         for line, (run_name, config, seeds) in zip(lines, planned):
             assert line.startswith(f"{run_name}: {config.env} {config.model} {config.batching}")
-            assert f"{seeds} seeds" in line and f"buffer {config.buffer_size:,} transitions" in line
+            assert f"{seeds} seeds" in line
+            assert (f"PPO, {config.train_steps:,} environment steps" if name == "ppo"
+                    else f"buffer {config.buffer_size:,} transitions") in line
     assert not (tmp_path / "out").exists()
     if scale == "paper":
         assert len(experiments.runs_of("tape-vs-segment", "paper")) == 9 * 4 * 5

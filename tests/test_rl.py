@@ -517,7 +517,7 @@ def test_command_line_can_set_every_field_including_the_task(tmp_path):
 
     from memoroids_lite import train as cli
 
-    flags = dict(config=None, env_kwargs=None, model=None, batching=None, segment_length=None, segment_init=None,
+    flags = dict(algo="dqn", config=None, env_kwargs=None, model=None, batching=None, segment_length=None, segment_init=None,
                  warmup_steps=None, train_steps=None)
     config, problems = cli.build_config(argparse.Namespace(env="RepeatFirstEasy", set=["env=CountRecallEasy"], **flags))
     assert (config.env, problems) == ("CountRecallEasy", [])

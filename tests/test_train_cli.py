@@ -19,7 +19,7 @@ import tqdm
 
 from memoroids_lite import checkpoint
 from memoroids_lite import train as cli
-from memoroids_lite.rl import TrainConfig
+from memoroids_lite.rl import TrainConfig, make_train
 
 # A tiny valid run: RepeatPrevious with lag 3, a GRU of 16 features; 4 × 13 × 2 = 104 environment steps per
 # evaluation.
@@ -63,7 +63,6 @@ CASES = [  # (flag, value, what the one error line must say)
     ("--model", "lstm", r"--model lstm: unknown model; choose one of"),
     ("--config", "missing.json", r"--config missing.json: cannot be read"),
     ("--checkpoint-every", "0", r"--checkpoint-every 0: must be a number of seconds > 0\."),
-    ("--algo", "ppo", r"--algo ppo: not built yet; only --algo dqn \(the default\) trains for now\."),
 ]
 
 
@@ -100,7 +99,7 @@ def test_a_bad_set_is_refused_naming_its_field(item, message, tmp_path, capsys):
 
 def test_segments_longer_than_the_episode_are_allowed_with_their_padding_said():
     """The paper's grid runs segments of 50 and 100 steps on 14-step MineSweeper episodes: allowed, not hidden."""
-    from memoroids_lite.rl.validation import padding_note
+    from memoroids_lite.rl.dqn.validation import padding_note
 
     config = tiny_config(batching="segment", segment_length=100)
     assert padding_note(config) == ("segment_length 100 is longer than the longest episode of RepeatPrevious "
@@ -303,10 +302,10 @@ def test_a_planted_or_damaged_checkpoint_is_refused(tmp_path):
     assert not marker.exists()
     # A checkpoint of another configuration: refused, naming a leaf that differs.
     state_file.write_bytes(good)
-    other = cli.make_train(config.replace(features=32))
+    other = make_train(config.replace(features=32))
     with pytest.raises(checkpoint.CheckpointError, match=r"\.params\['params'\].* this configuration needs"):
         checkpoint.load(str(out), jax.eval_shape(jax.vmap(other.init), cli.seed_keys(1)))
-    other = cli.make_train(config.replace(batching="segment", segment_init="stored"))  # stores memories too
+    other = make_train(config.replace(batching="segment", segment_init="stored"))  # stores memories too
     with pytest.raises(checkpoint.CheckpointError, match="another format or structure"):
         checkpoint.load(str(out), jax.eval_shape(jax.vmap(other.init), cli.seed_keys(1)))
     like = {"w": jax.ShapeDtypeStruct((2, 3), np.float32)}
@@ -315,3 +314,29 @@ def test_a_planted_or_damaged_checkpoint_is_refused(tmp_path):
         checkpoint.load(str(tmp_path), like)
     state, meta = checkpoint.load(str(tmp_path), {"w": jax.ShapeDtypeStruct((2, 4), np.float32)})
     assert state["w"].shape == (2, 4) and meta == {}
+
+
+PPO_TINY = ["--algo", "ppo", "--env", "RepeatFirstEasy", "--batching", "segment", "--set", "features=16",
+            'model_kwargs={"hidden": 8}', "num_envs=4", "rollout_length=16", "segment_length=8",
+            "train_steps=1280", "eval_episodes=4"]
+
+
+def test_ppo_trains_from_the_command_line_and_its_agent_replays(tmp_path, capsys):
+    """--algo ppo: config.json names the algorithm, metrics.csv adds PPO's own columns, the agent replays its
+    last evaluation; DQN's flags are refused by name, and a DQN run's folder is not resumed as PPO."""
+    from memoroids_lite import agents
+
+    out = str(tmp_path / "ppo")
+    cli.main(PPO_TINY + ["--seeds", "2", "--out", out])
+    with open(os.path.join(out, "config.json")) as f:
+        assert json.load(f)["algo"] == "ppo"
+    rows = cli.read_metrics(os.path.join(out, "metrics.csv"))
+    assert len(rows) == 4 and {"entropy", "approx_kl", "clipped"} <= set(rows[0])
+    np.testing.assert_array_equal(agents.evaluate(agents.read(out)), agents.final_returns(out))
+    (line,) = refused(PPO_TINY + ["--warmup-steps", "1000", "--out", str(tmp_path / "x")], capsys)
+    assert re.search(r"--warmup-steps: not a setting of --algo ppo; its fields are .*update_epochs", line), line
+    dqn = str(tmp_path / "dqn")
+    cli.main(TINY + ["--out", dqn])
+    capsys.readouterr()
+    (line,) = refused(PPO_TINY + ["--out", dqn], capsys)
+    assert "algo: dqn there, ppo now" in line, line

@@ -6,7 +6,8 @@ NAME: returns (Figure 5 left), tape-vs-segment (Figures 4 and 6), nine-tasks (a 
 the LRU, tape vs segments of 10 and 50), sensitivity (Figures 3 and 8), train-time (Figure 5 right), lag-recall
 (why FFM does not solve Repeat Previous at the book's budget: recall at a fixed lag, supervised, then FFM with
 short rotation periods trained on Repeat Previous), repeat-previous (chapter 15's runs: the LRU on Repeat
-Previous, tapes, segments of 10 and burn-in, whose agents a lab loads instead of training them). Scales: ci
+Previous, tapes, segments of 10 and burn-in, whose agents a lab loads instead of training them), ppo (PPO on
+tapes against chunks of 16 and 128 steps, at the environment steps of the small Figure 6's DQN; ppo.py). Scales: ci
 (seconds, for tests), cpu (the book's committed results: hours on a 2-core CPU, resumable), paper (the paper's
 protocol, its Table H.3, for the full grid, sized for a GPU). Running the same command again resumes: finished
 runs are kept, an interrupted training run continues from its last checkpoint. `memoroids_lite.plotting` draws the
@@ -29,12 +30,13 @@ import sys
 
 import numpy as np
 
-from memoroids_lite.experiments import acting, lag_recall, returns, sensitivity, training
+from memoroids_lite.experiments import acting, lag_recall, ppo, returns, sensitivity, training
 from memoroids_lite.experiments.paper import paper_config
+from memoroids_lite.rl.algorithms import of_config
 from memoroids_lite.rl.dqn.validation import padding_note
 
 EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train-time", "lag-recall",
-               "repeat-previous")
+               "repeat-previous", "ppo")
 SCALES = ("ci", "cpu", "paper")
 
 
@@ -45,7 +47,8 @@ def _train_all(runs, out, only=None, snapshot_every: int = 0):
     from memoroids_lite.train import run
 
     with open(os.path.join(out, "runs.json"), "w") as f:
-        json.dump([{"name": name, "seeds": seeds, "config": config.to_dict()} for name, config, seeds in runs], f, indent=1)
+        json.dump([{"name": name, "seeds": seeds, "algo": of_config(config).name, "config": config.to_dict()}
+                   for name, config, seeds in runs], f, indent=1)
     chosen = [r for r in runs if only is None or fnmatch.fnmatchcase(r[0], only)]
     if not chosen:
         raise ValueError(f"--only {only!r} matches no run; the runs are {[name for name, _, _ in runs]}.")
@@ -122,6 +125,8 @@ def runs_of(name: str, scale: str):
         return training.lag_recall_runs(scale)
     if name == "repeat-previous":
         return training.repeat_previous_runs(scale)
+    if name == "ppo":
+        return ppo.ppo_runs(scale)
     return []
 
 
@@ -153,7 +158,8 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         raise ValueError(f"--only selects training runs of the reinforcement-learning experiments; {name} has none.")
     if dry_run:  # what would train, one line a run; nothing is trained or written
         chosen = [r for r in runs_of(name, scale) if only is None or fnmatch.fnmatchcase(r[0], only)]
-        for line in [describe(*r) for r in chosen] or [f"{name} trains no agent (it times the return scans)"]:
+        one_line = ppo.describe if name == "ppo" else describe
+        for line in [one_line(*r) for r in chosen] or [f"{name} trains no agent (it times the return scans)"]:
             print(line)
         return None
     os.makedirs(out, exist_ok=True)
@@ -172,7 +178,7 @@ def run(name: str, scale: str, out: str, only: str | None = None, dry_run: bool 
         runs = training.tape_vs_segment_runs(scale)
         _train_all(runs, out, only)
         return os.path.join(out, "runs.json") if only else acting.write(out, runs)
-    if name in ("nine-tasks", "repeat-previous"):
+    if name in ("nine-tasks", "repeat-previous", "ppo"):
         _train_all(runs_of(name, scale), out, only)
         return os.path.join(out, "runs.json")
     if name == "train-time":

@@ -1,0 +1,67 @@
+"""Run by tests/test_parallel.py in a fresh process, with two host devices made before JAX starts: a run split
+over 2 devices gives the metrics of the run on one device (float tolerance), for DQN and PPO, seeds split or
+environments split, and the split state really is split."""
+
+import os
+
+os.environ["XLA_FLAGS"] = "--xla_force_host_platform_device_count=2"
+os.environ["JAX_PLATFORMS"] = "cpu"
+
+from functools import partial  # noqa: E402
+
+import jax  # noqa: E402
+import numpy as np  # noqa: E402
+
+from memoroids_lite.experiments.training import CI  # noqa: E402
+from memoroids_lite.rl import TrainConfig, parallel, trainer  # noqa: E402
+from memoroids_lite.rl import make_train as dqn_train  # noqa: E402
+from memoroids_lite.rl.ppo import for_task as ppo_config  # noqa: E402
+from memoroids_lite.rl.ppo import make_train as ppo_train  # noqa: E402
+
+TINY_PPO = dict(features=16, model_kwargs={"hidden": 8}, num_envs=4, rollout_length=16, segment_length=4,
+                num_minibatches=2, update_epochs=2, eval_interval=2, eval_episodes=4, train_steps=4 * 16 * 2 * 2)
+
+
+def close(a, b, what):
+    for name, x, y in zip(a._fields, a, b):
+        if name != "eval_key":
+            np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-4, atol=1e-5, err_msg=f"{what}: {name}")
+    np.testing.assert_array_equal(np.asarray(a.eval_key), np.asarray(b.eval_key), err_msg=what)
+
+
+def main():
+    assert len(jax.devices()) == 2, jax.devices()
+    mesh = parallel.devices_mesh()
+    # DQN with segments from stored states (the replay rings, memories included, split by stream); PPO on tapes
+    # (the collector and the tape prefixes split by environment)
+    runs = {"dqn": dqn_train(TrainConfig(**CI, model="lru", batching="segment", segment_length=4,
+                                         segment_init="stored")),
+            "ppo": ppo_train(ppo_config("RepeatFirstEasy", **TINY_PPO))}
+    key = jax.random.PRNGKey(0)
+    for algorithm, run in runs.items():
+        alone = jax.jit(partial(trainer.train, run))(key)
+        close(alone, parallel.train_split_envs(run, key, mesh), f"{algorithm}: environments split")
+        like = jax.eval_shape(run.init, key)
+        state = jax.jit(run.init, out_shardings=parallel.state_shardings(like, mesh))(key)
+        per_env = state.storage.memory if algorithm == "dqn" else state.prefix_obs
+        for split in (state.collector.obs, *jax.tree.leaves(per_env)):
+            shards = split.addressable_shards
+            assert len(shards) == 2 and shards[0].data.shape[0] == split.shape[0] // 2, algorithm
+        for leaf in jax.tree.leaves(state.params):  # replicated: every device holds all of it
+            assert all(shard.data.shape == leaf.shape for shard in leaf.addressable_shards)
+    keys = jax.random.split(key, 2)
+    together = jax.jit(jax.vmap(partial(trainer.train, runs["ppo"])))(keys)
+    split = parallel.train_seeds(runs["ppo"], keys, mesh)
+    close(together, split, "ppo: seeds split")
+    assert len({shard.device for shard in split.loss.addressable_shards}) == 2
+    try:
+        parallel.train_seeds(runs["ppo"], jax.random.split(key, 3), mesh)
+    except ValueError as error:
+        assert "cannot be split over 2 devices: use a multiple of 2" in str(error)
+    else:
+        raise AssertionError("3 seeds over 2 devices must be refused")
+    print("ok")
+
+
+if __name__ == "__main__":
+    main()
