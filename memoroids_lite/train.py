@@ -34,7 +34,7 @@ import jax
 import numpy as np
 from tqdm import tqdm
 
-from memoroids_lite import checkpoint
+from memoroids_lite import cache, checkpoint
 from memoroids_lite.rl.algorithms import ALGORITHMS, config_from_json, of_config
 from memoroids_lite.rl.batching import NAMES as BATCHINGS
 from memoroids_lite.rl.segment import INITS
@@ -187,6 +187,9 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--config", help="a JSON file of configuration fields (TrainConfig or PPOConfig)")
     parser.add_argument("--set", nargs="*", metavar="FIELD=VALUE", help="override any configuration field")
     parser.add_argument("--out", required=True, help="output directory (also where a run resumes from)")
+    parser.add_argument("--no-compilation-cache", action="store_true",
+                        help="compile everything anew instead of reading compiled programs from the persistent "
+                             "cache (memoroids_lite/cache.py; MEMOROIDS_COMPILATION_CACHE=0 does the same)")
     parser.add_argument("--checkpoint-every", type=float, default=CHECKPOINT_EVERY_S, metavar="SECONDS",
                         help=f"seconds between checkpoints (default {CHECKPOINT_EVERY_S:g}): what a kill can lose")
     return parser
@@ -196,6 +199,8 @@ def main(argv=None) -> None:
     parser = make_parser()
     args = parser.parse_args(argv)
 
+    if args.no_compilation_cache:
+        cache.disable()
     config, problems = build_config(args)
     if args.seeds < 1:
         problems.append(f"--seeds {args.seeds}: must be at least 1.")

@@ -63,6 +63,7 @@ class TapeBatching(NamedTuple):
 
     batch_size: int  # B, transitions per tape
     stores_memory = False  # every episode starts from the identity: no stored states
+    paper_code_huber_of_mean = False  # the paper's code's tape loss: the mean of the Huber (rl/dqn/loss.py)
 
     def sample(self, storage: Storage, key) -> Batch:
         return sample(storage, key, self.batch_size)
