@@ -165,3 +165,42 @@ def test_config_errors_name_every_field():
         PPOConfig(batching="segment", segment_length=5)
     with pytest.raises(ConfigError, match="must divide num_envs"):
         PPOConfig(num_minibatches=3)
+
+
+def test_advantages_bootstrap_from_the_observation_an_episode_was_cut_at():
+    """The rollout's GAE against a per-step reference built independently: the same steps replayed with
+    collect.step (same keys), V(s_{t+1}) of the next step, V of the final observation (read with the memory
+    after o_t) where MineSweeper cut an episode at its time limit, V(s_T) after the last step, then the loop."""
+    from memoroids_lite.rl import collect
+    from memoroids_lite.rl.ppo.act import one_step, sample
+
+    config = for_task("MineSweeperEasy", **SMALL | {"num_envs": 8, "rollout_length": 32}, train_steps=8 * 32 * 2)
+    run = make_train(config)
+    state = run.init(jax.random.PRNGKey(0))
+    _, rollout, _ = jax.jit(run.collect)(state)
+    act = sample(run.network, state.params)
+
+    @jax.jit
+    def step_and_cut_value(collector, step_key):
+        collector, step, _, _ = collect.step(run.env, run.env_params, act, collector, step_key)
+        cut = one_step(run.network, state.params, step.final_obs, jnp.zeros(8, bool), collector.memory)[0][1]
+        return collector, step, cut
+
+    collector, value, next_value, steps = state.collector, [], [], []
+    for step_key in jax.random.split(jax.random.split(state.key)[1], config.rollout_length):
+        collector, step, cut = step_and_cut_value(collector, step_key)
+        steps.append(step)
+        value.append(step.extras.value)
+        next_value.append(cut)
+    last = one_step(run.network, state.params, collector.obs, collector.start, collector.memory)[0][1]
+    value = np.stack(value, 1)
+    following = np.concatenate([value[:, 1:], np.asarray(last)[:, None]], 1)
+    truncated = np.stack([s.truncated for s in steps], 1)
+    terminated = np.stack([s.terminated for s in steps], 1)
+    assert truncated.any() and terminated.any(), "the test needs both endings"
+    next_value = np.where(truncated, np.stack(next_value, 1), following)
+    reward = np.stack([s.reward for s in steps], 1)
+    for i in range(8):
+        expected = gae_loop(reward[i], value[i], next_value[i], terminated[i], terminated[i] | truncated[i],
+                            config.gamma, config.gae_lambda)
+        np.testing.assert_allclose(rollout.advantage[i], expected, rtol=1e-4, atol=1e-5)

@@ -94,10 +94,16 @@ def make_train(config: PPOConfig) -> Trainer:
         key, sub = jax.random.split(state.key)
         act = sample(network, state.params)
 
+        def cut_values(step, memory):
+            """V of the observation each episode was cut at (it continues its episode's memory)."""
+            not_start = jnp.zeros(n, bool)
+            return one_step(network, state.params, step.final_obs, not_start, memory)[0][1]
+
         def one(collector, step_key):
             collector, step, returns, done = collect.step(env, env_params, act, collector, step_key)
-            not_start = jnp.zeros(n, bool)  # the cut observation continues its episode's memory
-            (_, cut_value), _ = one_step(network, state.params, step.final_obs, not_start, collector.memory)
+            # only on steps that cut an episode (under vmap, cond computes both branches)
+            cut_value = jax.lax.cond(jnp.any(step.truncated), cut_values, lambda *_: jnp.zeros(n), step,
+                                     collector.memory)
             return collector, (step, cut_value, returns, done)
 
         def chunk(collector, keys):  # `length` steps, after recording the memory they start from
