@@ -79,7 +79,7 @@ def main():
         one = next(r for r in rows if r["split"] == row["split"] and r["devices"] == 1)
         row["speedup"] = one["run_s"] / row["run_s"]
         print({k: round(v, 3) if isinstance(v, float) else v for k, v in row.items()}, flush=True)
-    result = {"machine": machine(), "devices": [str(d) for d in devices], "num_envs": config.num_envs,
+    result = {"machine": machine(), "quick": args.quick, "devices": [str(d) for d in devices], "num_envs": config.num_envs,
               "features": config.features, "rows": rows}
     print(f"machine: {result['machine']}")
     if out:

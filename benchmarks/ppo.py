@@ -102,7 +102,7 @@ def main():
     args = parser.parse_args()
     out = args.out or (None if args.quick else f"book/results/ppo_speed_{jax.default_backend()}.json")
     sizes = [(1, 128), (64, 128)] if args.quick else [(1, 128), (1, 8192), (1024, 128), (64, 8192)]
-    result = {"machine": machine(), "gae": gae_rows(sizes, 3 if args.quick else 7),
+    result = {"machine": machine(), "quick": args.quick, "gae": gae_rows(sizes, 3 if args.quick else 7),
               "throughput": throughput_rows(64 if args.quick else 1024, 2 if args.quick else 3, args.quick)}
     print(f"machine: {result['machine']}")
     if out:

@@ -74,6 +74,9 @@ NO_CHECKER = {
     "ex-ch15-gamma": ESSAY, "ex-ch15-budget": EXPERIMENT + " (it reads the chapter's configuration)",
     "ex-ch15-segments-at-test": EXPERIMENT, "ex-ch16-ci": EXPERIMENT,
     "ex-ch17-segments-at-test": ESSAY,
+    "ex-ch18-whole-episodes": "a rollout of the student's own construction and an explanation in words (the "
+                              "solution's code shows the two losses agree, then differ)",
+    "ex-ch18-reuse": EXPERIMENT,
 }
 
 
@@ -290,6 +293,11 @@ MISTAKES = {  # typical wrong answers: each must fail with the hint quoted
     "the weight spread over the last 10": ("ex-ch17-ideal", (lambda n: np.r_[np.zeros(n - 10), np.full(10, 0.1)],
                                                               0.0, 10), "ages [-9, -8"),
     "VML off by one": ("ex-ch17-ideal", (lambda n: np.eye(n)[n - 10], 0.0, 9), "value_memory_length"),
+    "P = longest, not longest − 1": ("ex-ch18-prefix", lambda t, l: l / (t + l), "earlier steps"),
+    "share of the rollout, not the tape": ("ex-ch18-prefix", lambda t, l: (l - 1) / t, "every slot"),
+    "stale by E·M, one too many": ("ex-ch18-stale", lambda e, m: e * m, "one too many"),
+    "epochs only": ("ex-ch18-stale", lambda e, m: e - 1, "counts epochs"),
+    "one epoch only": ("ex-ch18-stale", lambda e, m: m - 1, "one epoch only"),
 }
 
 

@@ -75,7 +75,7 @@ def loss(params, target_params, network, batching, sample, gamma, paper_code=Fal
             return td_errors(q_online, q_next, q_target_next, sequence, gamma)
 
         delta = batching.map(paper_delta, batch)
-        if batching.paper_code_huber_of_mean:  # erratum 8 (segments): Huber of the mean |δ|
+        if batching.paper_code_huber_of_mean:  # erratum 8 (segments)
             return optax.huber_loss(masked_mean(jnp.abs(delta), mask), delta=1.0)
         return masked_mean(optax.huber_loss(delta, delta=1.0), mask)
     q_online = batching.outputs(network, params, sample)
