@@ -77,12 +77,14 @@ def title(notebook: nbformat.NotebookNode) -> str:
 
 def kernel_env(budget: str, base: dict[str, str]) -> dict[str, str]:
     """The kernel's environment: `base` on the CPU, with BOOK_FAST=1 for the fast budget and unset for the full
-    one, and the checkout as the place to download files from unless MEMOROIDS_FILES_URL says otherwise."""
+    one, the checkout as the place to download files from unless MEMOROIDS_FILES_URL says otherwise, and the
+    persistent compilation cache off: every program is compiled, as in a student's first run."""
     if budget not in BUDGETS:
         raise ValueError(f"budget {budget!r}: choose one of {BUDGETS}")
     env = {key: value for key, value in base.items() if key != "BOOK_FAST"}
     env["JAX_PLATFORMS"] = "cpu"
     env.setdefault("MEMOROIDS_FILES_URL", ROOT.as_uri() + "/")
+    env["MEMOROIDS_COMPILATION_CACHE"] = "0"
     if budget == "fast":
         env["BOOK_FAST"] = "1"
     return env

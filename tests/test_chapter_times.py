@@ -67,6 +67,7 @@ def test_the_kernel_runs_on_the_cpu_with_the_budget_it_is_asked_for():
     assert "BOOK_FAST" not in full and fast["BOOK_FAST"] == "1"
     assert full["JAX_PLATFORMS"] == fast["JAX_PLATFORMS"] == "cpu" and full["PATH"] == "/bin"
     assert full["MEMOROIDS_FILES_URL"] == "http://mirror/"
+    assert full["MEMOROIDS_COMPILATION_CACHE"] == fast["MEMOROIDS_COMPILATION_CACHE"] == "0", "cold compiles"
     assert chapters.kernel_env("full", {})["MEMOROIDS_FILES_URL"] == ROOT.as_uri() + "/"
     with pytest.raises(ValueError, match="budget 'slow'"):
         chapters.kernel_env("slow", base)

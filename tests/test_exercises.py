@@ -77,6 +77,8 @@ NO_CHECKER = {
     "ex-ch18-whole-episodes": "a rollout of the student's own construction and an explanation in words (the "
                               "solution's code shows the two losses agree, then differ)",
     "ex-ch18-reuse": EXPERIMENT,
+    "ex-ch19-plan": ESSAY, "ex-ch19-measure": EXPERIMENT,
+    "ex-ch19-data-parallel": EXPERIMENT + " (a compiled program's collectives and a comparison of metrics)",
 }
 
 
@@ -298,6 +300,10 @@ MISTAKES = {  # typical wrong answers: each must fail with the hint quoted
     "stale by E·M, one too many": ("ex-ch18-stale", lambda e, m: e * m, "one too many"),
     "epochs only": ("ex-ch18-stale", lambda e, m: e - 1, "counts epochs"),
     "one epoch only": ("ex-ch18-stale", lambda e, m: m - 1, "one epoch only"),
+    "every part split": ("ex-ch19-amdahl", lambda f, d: d, "computed whole"),
+    "the update split, not the collection": ("ex-ch19-amdahl", lambda f, d: 1 / (f + (1 - f) / d),
+                                             "part of the chunk that is split"),
+    "speed-ups added": ("ex-ch19-amdahl", lambda f, d: f * d + 1 - f, "add the times"),
 }
 
 

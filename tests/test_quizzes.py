@@ -68,7 +68,7 @@ def quiz_cells(notebook: pathlib.Path):
 
 
 def test_every_chapter_has_a_quiz_and_every_quiz_a_chapter():
-    assert len(CHAPTERS) == 17, [path.name for path in CHAPTERS]
+    assert len(CHAPTERS) == 19, [path.name for path in CHAPTERS]
     missing = [path.name for path in CHAPTERS if not quiz_file(path).is_file()]
     assert not missing, f"chapters without book/quizzes/<chapter>.json: {missing}"
     orphans = {path.name for path in QUIZZES.glob("*.json")} - {quiz_file(path).name for path in CHAPTERS}

@@ -9,10 +9,10 @@ answer, so a notebook of exercises runs to the end. `skeleton(label)` is the cod
 student edition of the book (tools/student_edition.py) puts it where the solution was.
 """
 
-from memoroids_lite.exercises import foundations, memoroids, ppo, reproducing, rl
+from memoroids_lite.exercises import foundations, memoroids, ppo, reproducing, rl, scaling
 from memoroids_lite.exercises.checking import Exercise, verdict
 
-EXERCISES: dict[str, Exercise] = {e.label: e for part in (foundations, memoroids, rl, reproducing, ppo)
+EXERCISES: dict[str, Exercise] = {e.label: e for part in (foundations, memoroids, rl, reproducing, ppo, scaling)
                                    for e in part.EXERCISES}
 LABELS = tuple(EXERCISES)
 

@@ -6,9 +6,12 @@ Nothing here changes what is computed. `jax.jit` is told how the arrays are laid
 - seeds across devices (`train_seeds`): the vmapped seed axis is split; seeds never communicate.
 - environments across devices (`train_split_envs`): every array with an environment axis — the collector's
   observations, environment states and memories, PPO's tape prefixes, the replay rings of DQN's environment
-  streams — is split along it, the parameters and optimiser state are replicated. The loss is a mean over
-  transitions from every device, so its gradient is a sum of per-device partial sums: XLA adds the all-reduce
-  that averages gradients, which is data-parallel training.
+  streams — is split along it, the parameters and optimiser state are replicated. What this splits is the
+  acting and the storage. The update is NOT split: a minibatch is drawn from every environment (PPO's shuffle,
+  DQN's sampling), and XLA gathers the drawn sequences onto every device, each of which then computes the whole
+  update (chapter 19 lists the compiled program's collectives). Splitting the update too (data-parallel
+  gradients, one all-reduce of the gradient) needs the minibatches laid out along "data", which this module
+  does not do yet.
 
     mesh = devices_mesh()                                          # every local device, one axis "data"
     metrics = train_seeds(trainer, keys, mesh)                     # keys [S], S divisible by the devices
@@ -73,7 +76,8 @@ def state_shardings(state, mesh: Mesh):
 
 
 def train_split_envs(trainer: Trainer, key, mesh: Mesh):
-    """`train(trainer, key)`, one seed, its environments split across the mesh: metrics [chunks]."""
+    """`train(trainer, key)`, one seed, its environments (acting and storage) split across the mesh: metrics
+    [chunks]. The update is computed whole on every device (the module's docstring)."""
     like = jax.eval_shape(trainer.init, key)
     _check_divisible("num_envs", jax.tree.leaves(like.collector.start)[0].shape[0], mesh)
     shardings = state_shardings(like, mesh)

@@ -112,7 +112,8 @@ class SegmentBatching(NamedTuple):
     length: int  # L
     init: str = "zero"  # where each window's memory starts: one of INITS
     burn_in: int = 0  # steps replayed before each window when init="burn_in"
-    paper_code_huber_of_mean = True  # the paper's code's segment loss: the Huber of the mean |δ| (erratum 8)
+    # the paper's code's segment loss: the Huber of the mean |δ| (erratum 8)
+    paper_code_huber_of_mean = True
 
     @property
     def stores_memory(self) -> bool:

@@ -63,7 +63,8 @@ class TapeBatching(NamedTuple):
 
     batch_size: int  # B, transitions per tape
     stores_memory = False  # every episode starts from the identity: no stored states
-    paper_code_huber_of_mean = False  # the paper's code's tape loss: the mean of the Huber (rl/dqn/loss.py)
+    # the paper's code's tape loss was the mean of the Huber (rl/dqn/loss.py)
+    paper_code_huber_of_mean = False
 
     def sample(self, storage: Storage, key) -> Batch:
         return sample(storage, key, self.batch_size)
