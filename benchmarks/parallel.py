@@ -27,6 +27,7 @@ if "jax" not in sys.modules and "--xla_force_host_platform_device_count" not in 
 import jax  # noqa: E402
 import numpy as np  # noqa: E402
 
+from memoroids_lite import cache  # noqa: E402
 from memoroids_lite.rl import parallel  # noqa: E402
 from memoroids_lite.rl.ppo import for_task, make_train  # noqa: E402
 from memoroids_lite.timing import machine  # noqa: E402
@@ -52,6 +53,7 @@ def main():
     parser.add_argument("--out", help="JSON file (default book/results/parallel_<backend>.json; none with --quick)")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
+    cache.disable()  # compile times are cold compiles
     out = args.out or (None if args.quick else f"book/results/parallel_{jax.default_backend()}.json")
     devices = jax.devices()
     size = ({"features": 32, "model_kwargs": {"hidden": 16}, "num_envs": 32} if args.quick

@@ -25,6 +25,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from memoroids_lite import cache
 from memoroids_lite.returns import gae
 from memoroids_lite.rl.ppo import for_task, make_train
 from memoroids_lite.timing import machine, time_jitted
@@ -100,6 +101,7 @@ def main():
     parser.add_argument("--out", help="JSON file (default book/results/ppo_speed_<backend>.json; none with --quick)")
     parser.add_argument("--quick", action="store_true", help="small sizes")
     args = parser.parse_args()
+    cache.disable()  # compile times are cold compiles
     out = args.out or (None if args.quick else f"book/results/ppo_speed_{jax.default_backend()}.json")
     sizes = [(1, 128), (64, 128)] if args.quick else [(1, 128), (1, 8192), (1024, 128), (64, 8192)]
     result = {"machine": machine(), "quick": args.quick, "gae": gae_rows(sizes, 3 if args.quick else 7),
