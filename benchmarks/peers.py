@@ -135,7 +135,7 @@ import memoroids_lite.cache
 from memoroids_lite.models import make, modes
 from memoroids_lite.monoid import resolve_mode, serial_scan
 from memoroids_lite.results import write_csv
-from memoroids_lite.timing import machine, time_jitted
+from memoroids_lite.timing import machine, time_carried, time_jitted
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 INSTALL = "pip install -r requirements-bench.txt"
@@ -658,20 +658,6 @@ def dqn_config(quick: bool, variant: dict):
     return for_task("RepeatPreviousEasy", **base, **variant)
 
 
-def timed(fn, carry, repeats: int):
-    """(compile s, median run s, last output) of fn(carry) -> (carry', ...), the carry donated and fed back."""
-    begin = time.perf_counter()
-    compiled = jax.jit(fn, donate_argnums=0).lower(carry).compile()
-    compile_s = time.perf_counter() - begin
-    out = jax.block_until_ready(compiled(carry))
-    runs = []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        out = jax.block_until_ready(compiled(out[0]))
-        runs.append(time.perf_counter() - begin)
-    return compile_s, float(np.median(runs)), out
-
-
 def count(tree) -> int:
     return int(sum(leaf.size for leaf in jax.tree.leaves(tree)))
 
@@ -689,12 +675,12 @@ def ours_dqn(config, repeats: int) -> dict:
         return s, loss
 
     result = {"params": count(state.params)}
-    result["update_compile_s"], update_s, (state, _) = timed(lambda s: jax.lax.scan(train.update, s, None, 10),
+    result["update_compile_s"], update_s, (state, _) = time_carried(lambda s: jax.lax.scan(train.update, s, None, 10),
                                                              state, repeats)
     result["update_ms"] = 1e3 * update_s / 10
-    result["collect_compile_s"], collect_s, (state, *_) = timed(lambda s: train.collect(s, steps, 0.1), state, repeats)
+    result["collect_compile_s"], collect_s, (state, *_) = time_carried(lambda s: train.collect(s, steps, 0.1), state, repeats)
     result["collect_steps_per_s"] = steps * config.num_envs / collect_s
-    result["iteration_compile_s"], iteration_s, _ = timed(lambda s: jax.lax.scan(iteration, s, None, 10), state,
+    result["iteration_compile_s"], iteration_s, _ = time_carried(lambda s: jax.lax.scan(iteration, s, None, 10), state,
                                                           repeats)
     result["env_steps_per_s"] = 10 * steps * config.num_envs / iteration_s
     result["updates_per_s"] = 10 * config.updates_per_rollout / iteration_s
@@ -786,13 +772,13 @@ def memorax_dqn(config, windows: tuple[int, int], repeats: int, our_network: boo
         return (carry,)
 
     result = {"params": count(state.params)}
-    result["update_compile_s"], update_s, (carry, _) = timed(updates, carry, repeats)
+    result["update_compile_s"], update_s, (carry, _) = time_carried(updates, carry, repeats)
     result["update_ms"] = 1e3 * update_s / 10
-    result["collect_compile_s"], collect_s, (carry,) = timed(collect, carry, repeats)
+    result["collect_compile_s"], collect_s, (carry,) = time_carried(collect, carry, repeats)
     result["collect_steps_per_s"] = steps / collect_s
     # memorax's DQN.train(key, state, num_steps) is this scan of its _learn (jitted with `self` static): run
     # here as the same scan so its compile time can be taken apart and its state donated like ours.
-    result["iteration_compile_s"], iteration_s, _ = timed(lambda c: jax.lax.scan(agent._learn, c, length=10), carry,
+    result["iteration_compile_s"], iteration_s, _ = time_carried(lambda c: jax.lax.scan(agent._learn, c, length=10), carry,
                                                           repeats)
     result["env_steps_per_s"] = 10 * steps / iteration_s
     result["updates_per_s"] = 10 / iteration_s

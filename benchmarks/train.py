@@ -29,34 +29,15 @@ import os
 import time
 
 import jax
-import numpy as np
 
 from memoroids_lite.rl import for_task, make_train
-from memoroids_lite.timing import machine
+from memoroids_lite.timing import machine, time_carried
 
 PAPER_CODE = {  # tape LRU on Repeat Previous (2 decks, k = 10), 2-core CPU, the paper's pinned 2023 stack
     # (proroklab/memory-monoids, experiments/repeat_previous_easy/tape_lru.yaml; benchmarks/paper_code.py)
     "update_ms": 243.0, "collect_steps_per_s": 138.0, "updates_per_s": 1.34, "compile_s": 47.0,
     "eval_share": 0.44, "solve_s": 386.0, "solve_updates": 370,
 }
-
-
-def timed(fn, state, repeats=5):
-    """(compile s, median run s, last output) of fn(state) -> (state', ...), the state donated and fed back.
-
-    Training donates its state to every jitted piece (the replay storage is updated in place); timing
-    without donation would also time a copy of the whole storage, hundreds of MB with stored memory states.
-    """
-    begin = time.perf_counter()
-    compiled = jax.jit(fn, donate_argnums=0).lower(state).compile()
-    compile_s = time.perf_counter() - begin
-    out = jax.block_until_ready(compiled(state))
-    runs = []
-    for _ in range(repeats):
-        begin = time.perf_counter()
-        out = jax.block_until_ready(compiled(out[0]))
-        runs.append(time.perf_counter() - begin)
-    return compile_s, float(np.median(runs)), out
 
 
 def measure(config, solve: bool, solve_budget: int, seeds: int):
@@ -67,13 +48,13 @@ def measure(config, solve: bool, solve_budget: int, seeds: int):
     result["init_compile_s"] = time.perf_counter() - begin
     state = init(jax.random.PRNGKey(0))
     # Ten updates in one lax.scan, as training runs them (one call per update would add the call's overhead).
-    result["update_compile_s"], update_s, (state, _) = timed(lambda s: jax.lax.scan(train.update, s, None, 10), state)
+    result["update_compile_s"], update_s, (state, _) = time_carried(lambda s: jax.lax.scan(train.update, s, None, 10), state)
     result["update_ms"] = 1000 * update_s / 10
     steps = config.rollout_length
-    _, collect_s, (state, *_) = timed(lambda s: train.collect(s, steps, 0.1), state)
+    _, collect_s, (state, *_) = time_carried(lambda s: train.collect(s, steps, 0.1), state)
     result["collect_steps_per_s"] = steps * config.num_envs / collect_s
-    _, result["eval_s"], (state, *_) = timed(train.evaluate, state, repeats=3)
-    result["chunk_compile_s"], chunk_s, _ = timed(train.chunk, state, repeats=3)
+    _, result["eval_s"], (state, *_) = time_carried(train.evaluate, state, repeats=3)
+    result["chunk_compile_s"], chunk_s, _ = time_carried(train.chunk, state, repeats=3)
     result["updates_per_s"] = config.eval_interval * config.updates_per_rollout / chunk_s
     result["eval_share"] = result["eval_s"] / chunk_s
     result["compile_s"] = result["init_compile_s"] + result["chunk_compile_s"]

@@ -24,6 +24,22 @@ def time_jitted(fn: Callable, *args, repeats: int = 5) -> Timing:
     return Timing(compile_s, _median_s(compiled, args, repeats))
 
 
+def time_carried(fn: Callable, carry, repeats: int = 5):
+    """(compile s, median run s, last output) of fn(carry) -> (carry', ...), the carry donated and fed back:
+    how training runs its jitted pieces (a state updated in place, not copied at every call)."""
+    begin = time.perf_counter()
+    compiled = jax.jit(fn, donate_argnums=0).lower(carry).compile()
+    compile_s = time.perf_counter() - begin
+    out = jax.block_until_ready(compiled(carry))
+    runs = []
+    for _ in range(repeats):
+        begin = time.perf_counter()
+        out = jax.block_until_ready(compiled(out[0]))
+        runs.append(time.perf_counter() - begin)
+    runs.sort()
+    return compile_s, runs[len(runs) // 2], out
+
+
 def time_python(fn: Callable, *args, repeats: int = 5) -> float:
     """Median wall-clock seconds of `fn(*args)` (outputs ready), after one warm-up call that compiles."""
     jax.block_until_ready(fn(*args))
