@@ -79,7 +79,7 @@ def train_split_envs(trainer: Trainer, key, mesh: Mesh):
     """`train(trainer, key)`, one seed, its environments (acting and storage) split across the mesh: metrics
     [chunks]. The update is computed whole on every device (the module's docstring)."""
     like = jax.eval_shape(trainer.init, key)
-    _check_divisible("num_envs", jax.tree.leaves(like.collector.start)[0].shape[0], mesh)
+    _check_divisible("num_envs", like.collector.start.shape[0], mesh)
     shardings = state_shardings(like, mesh)
     init = jax.jit(trainer.init, out_shardings=shardings)
 
