@@ -6,8 +6,9 @@
 On a CPU the script first asks XLA for as many host devices as there are cores
 (`--xla_force_host_platform_device_count`, set before JAX starts); on a GPU machine it uses the GPUs. With
 the same process and the same compiled program shapes it times (memoroids_lite.rl.parallel):
-- PPO with the LRU (64 features, 64 states, 64 environments) on Repeat First, its environments split: one chunk (eval_interval iterations and an
-  evaluation) on a mesh of 1 device and on a mesh of every device;
+- PPO with the LRU (64 features, 64 states, 64 environments) on Repeat First, its environments split: one
+  chunk (eval_interval iterations and an evaluation) on a mesh of 1 device and on a mesh of every device;
+- the same, with the update data-parallel too (make_train(config, batch_sharding=...): every minibatch split);
 - the same PPO, seeds split: one chunk of every seed (vmapped), 1 device against every device.
 Compile time apart from run time (the median of repeats); the ratio is 1-device time / n-device time.
 """
@@ -68,16 +69,19 @@ def main():
         like = jax.eval_shape(trainer.init, jax.random.PRNGKey(0))
         shardings = parallel.state_shardings(like, mesh)
         state = jax.jit(trainer.init)(jax.random.PRNGKey(0))
-        compile_s, run_s = time_chunk(trainer, state, shardings, repeats)
-        rows.append({"split": "environments", "devices": count, "compile_s": compile_s, "run_s": run_s,
-                     "env_steps_per_s": config.steps_per_iteration * config.eval_interval / run_s})
+        steps = config.steps_per_iteration * config.eval_interval
+        data_parallel = make_train(config, batch_sharding=parallel.batch_sharding(mesh))
+        for split, run in (("environments", trainer), ("environments and update", data_parallel)):
+            compile_s, run_s = time_chunk(run, state, shardings, repeats)
+            rows.append({"split": split, "devices": count, "compile_s": compile_s, "run_s": run_s,
+                         "env_steps_per_s": steps / run_s})
         seeds = 2 * len(devices)
         states = jax.jit(jax.vmap(trainer.init))(jax.random.split(jax.random.PRNGKey(1), seeds))
         split = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(parallel.AXIS))
         vmapped = type(trainer)(**{**trainer._asdict(), "chunk": jax.vmap(trainer.chunk)})
         compile_s, run_s = time_chunk(vmapped, states, split, repeats)
         rows.append({"split": f"{seeds} seeds", "devices": count, "compile_s": compile_s, "run_s": run_s,
-                     "env_steps_per_s": seeds * config.steps_per_iteration * config.eval_interval / run_s})
+                     "env_steps_per_s": seeds * steps / run_s})
     for row in rows:
         one = next(r for r in rows if r["split"] == row["split"] and r["devices"] == 1)
         row["speedup"] = one["run_s"] / row["run_s"]

@@ -18,12 +18,25 @@ def rows(path):
         return list(csv.DictReader(f))
 
 
+class Experiments(dict):
+    """Experiment name -> (its folder, its main result file): each runs at the ci scale the first time a test asks
+    for it, once per module."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def __missing__(self, name):
+        self[name] = (self.out / name, experiments.run(name, "ci", str(self.out / name)))
+        return self[name]
+
+
 @pytest.fixture(scope="module")
 def results(tmp_path_factory):
-    out = tmp_path_factory.mktemp("experiments")
-    return {name: (out / name, experiments.run(name, "ci", str(out / name))) for name in experiments.EXPERIMENTS}
+    return Experiments(tmp_path_factory.mktemp("experiments"))
 
 
+@pytest.mark.experiments
 def test_returns(results):
     _, path = results["returns"]
     table = rows(path)
@@ -34,6 +47,7 @@ def test_returns(results):
     assert len(ax.lines) == 3 * 2
 
 
+@pytest.mark.experiments
 def test_tape_vs_segment(results):
     directory, _ = results["tape-vs-segment"]
     runs = plotting.load_runs(str(directory))
@@ -49,6 +63,7 @@ def test_tape_vs_segment(results):
     assert len(ax.lines) == 8
 
 
+@pytest.mark.experiments
 def test_acting(results):
     directory, path = results["tape-vs-segment"]
     table = rows(path)
@@ -64,6 +79,7 @@ def test_acting(results):
         experiments.acting.write(str(directory / "elsewhere"), [("ci_lru_tape", None, 2)])
 
 
+@pytest.mark.experiments
 def test_train_time(results):
     _, path = results["train-time"]
     table = rows(path)
@@ -71,6 +87,7 @@ def test_train_time(results):
     assert all(float(r["wall_s"]) > 0 and int(r["updates"]) > 0 for r in table)
 
 
+@pytest.mark.experiments
 def test_sensitivity(results):
     """S at every snapshot of every run: each episode's S sums to one; `load` reads the last snapshot (or any),
     and the last snapshot holds the run's final parameters."""
@@ -116,6 +133,7 @@ def test_share_older_than_and_value_memory_length():
     assert value_memory_length(s, 0.35) == 2 and value_memory_length(np.array([1.0]), 0.0) == 1
 
 
+@pytest.mark.experiments
 def test_running_again_resumes_without_recomputing(results):
     directory, _ = results["tape-vs-segment"]
     metrics, acting = directory / "ci_lru_tape" / "metrics.csv", directory / "acting.csv"
@@ -138,6 +156,7 @@ def test_unknown_names():
         experiments.run("returns", "laptop", "/tmp/nowhere")
 
 
+@pytest.mark.experiments
 def test_only_trains_the_runs_it_names(tmp_path):
     import json
 
@@ -151,6 +170,7 @@ def test_only_trains_the_runs_it_names(tmp_path):
         experiments.run("returns", "ci", str(tmp_path), only="*")
 
 
+@pytest.mark.experiments
 def test_lag_recall(results):
     """Every variant, every seed, one accuracy per update; `load` gives them as [seeds, updates]."""
     _, path = results["lag-recall"]
@@ -167,6 +187,7 @@ def test_lag_recall(results):
     assert {int(r["seed"]) for r in rows(directory / name / "metrics.csv")} == set(range(seeds))
 
 
+@pytest.mark.experiments
 def test_ppo(results):
     """PPO on tapes and on chunks, every seed of every run evaluated; runs.json names the algorithm; at the cpu
     scale each PPO run gets the environment steps of the DQN run it is compared with (whole evaluations)."""

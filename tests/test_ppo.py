@@ -61,9 +61,13 @@ def test_tapes_and_chunks_give_the_same_loss_when_chunks_hold_whole_episodes(mod
     memory_example = net.apply(params, jnp.zeros((1, d)), jnp.ones(1, bool))[1]
     tapes, chunks = Tapes(16, 6), Chunks(4)
 
+    def compiled(b):
+        return jax.jit(lambda p, s: jax.value_and_grad(loss, has_aux=True)(p, net, b, s, 0.2, 0.5, 0.01))
+
+    of_tapes, of_chunks = compiled(tapes), compiled(chunks)
+
     def both(rollout):
-        return [jax.value_and_grad(loss, has_aux=True)(params, net, b, b.sequences(rollout), 0.2, 0.5, 0.01)
-                for b in (tapes, chunks)]
+        return [of_tapes(params, tapes.sequences(rollout)), of_chunks(params, chunks.sequences(rollout))]
 
     (tape_loss, tape_grad), (chunk_loss, chunk_grad) = both(
         random_rollout(1, 3, 16, d, [0, 4, 8, 12], 6, memory_example))

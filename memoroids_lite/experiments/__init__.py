@@ -40,21 +40,32 @@ EXPERIMENTS = ("returns", "tape-vs-segment", "nine-tasks", "sensitivity", "train
 SCALES = ("ci", "cpu", "paper")
 
 
-def _train_all(runs, out, only=None, snapshot_every: int = 0):
-    """Train (or resume) every run into out/<name>/, or only those whose names match the glob `only`.
-    out/runs.json lists every planned run either way. `snapshot_every`: keep the parameters along training
-    (memoroids_lite.train.run)."""
-    from memoroids_lite.train import run
-
+def _plan(runs, out, only=None):
+    """Write out/runs.json, every planned run, and return those whose names match the glob `only` (all if None):
+    [(name, config, seeds)]."""
     with open(os.path.join(out, "runs.json"), "w") as f:
         json.dump([{"name": name, "seeds": seeds, "algo": of_config(config).name, "config": config.to_dict()}
                    for name, config, seeds in runs], f, indent=1)
     chosen = [r for r in runs if only is None or fnmatch.fnmatchcase(r[0], only)]
     if not chosen:
         raise ValueError(f"--only {only!r} matches no run; the runs are {[name for name, _, _ in runs]}.")
+    return chosen
+
+
+def _announce(i, chosen):
+    name, _, seeds = chosen[i]
+    print(f"run {i + 1}/{len(chosen)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
+
+
+def _train_all(runs, out, only=None):
+    """Train (or resume) every run into out/<name>/, or only those whose names match the glob `only`.
+    out/runs.json lists every planned run either way."""
+    from memoroids_lite.train import run
+
+    chosen = _plan(runs, out, only)
     for i, (name, config, seeds) in enumerate(chosen):
-        print(f"run {i + 1}/{len(chosen)}: {name} ({seeds} seeds)", file=sys.stderr, flush=True)
-        run(config, seeds, os.path.join(out, name), snapshot_every=snapshot_every)
+        _announce(i, chosen)
+        run(config, seeds, os.path.join(out, name))
 
 
 # The sensitivity study: Repeat Previous (k = 10, RML 10; the paper's Figure 3) and Repeat First (the first
@@ -80,35 +91,61 @@ def sensitivity_runs(scale: str):
     return runs
 
 
+SENSITIVITY_COLUMNS = ["run", "env", "model", "batching", "seed", "updates", "episode", "age", "sensitivity"]
+
+
 def run_sensitivity(scale: str, out: str, episodes: int = 4, only=None) -> str:
-    """Train the runs (keeping snapshots), then S of `episodes` greedy episodes per seed at every snapshot:
-    out/sensitivity.csv, one row per (run, seed, snapshot, episode, age)."""
+    """Train each run keeping snapshots, and right after it S of `episodes` greedy episodes per seed at every
+    snapshot (out/<run>/sensitivity.csv: the snapshots are not kept in git, so a finished run carries its
+    measurements with it); then out/sensitivity.csv, every run's rows, one per (run, seed, snapshot, episode,
+    age)."""
+    from memoroids_lite.train import run
+
+    runs = sensitivity_runs(scale)
+    chosen = _plan(runs, out, only)
+    for i, (name, config, seeds) in enumerate(chosen):
+        _announce(i, chosen)
+        run(config, seeds, os.path.join(out, name), snapshot_every=SNAPSHOT_EVERY[scale])
+        _measure_sensitivity(os.path.join(out, name), name, config, seeds, episodes)
+    if only is not None:
+        return os.path.join(out, "runs.json")  # some runs only: the summary waits for a call without --only
+    path = os.path.join(out, "sensitivity.csv")
+    with open(path + ".tmp", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(SENSITIVITY_COLUMNS)
+        for name, _, _ in runs:
+            with open(os.path.join(out, name, "sensitivity.csv"), newline="") as one:
+                writer.writerows(list(csv.reader(one))[1:])
+    os.replace(path + ".tmp", path)
+    return path
+
+
+def _measure_sensitivity(run_dir: str, name: str, config, seeds: int, episodes: int) -> None:
+    """run_dir/sensitivity.csv from the run's snapshots, unless it is there already."""
     import jax
 
     from memoroids_lite.train import snapshots
 
-    runs = sensitivity_runs(scale)
-    _train_all(runs, out, only, snapshot_every=SNAPSHOT_EVERY[scale])
-    path = os.path.join(out, "sensitivity.csv")
-    if only is not None:
-        return os.path.join(out, "runs.json")  # some runs only: the summary waits for a call without --only
-    if os.path.exists(path):  # computed from the trained parameters already (delete it to recompute)
-        return path
+    path = os.path.join(run_dir, "sensitivity.csv")
+    if os.path.exists(path):
+        return
+    kept = snapshots(run_dir)
+    if not kept:
+        raise FileNotFoundError(f"{run_dir} is trained but keeps no parameter snapshots (params-*.npz) to measure "
+                                f"S from; delete {run_dir} and run the experiment again to retrain it.")
+    batching = "tape" if config.batching == "tape" else f"segment_{config.segment_length}"
     with open(path + ".tmp", "w", newline="") as f:
         writer = csv.writer(f)
-        writer.writerow(["run", "env", "model", "batching", "seed", "updates", "episode", "age", "sensitivity"])
-        for name, config, seeds in runs:
-            batching = "tape" if config.batching == "tape" else f"segment_{config.segment_length}"
-            for updates, params in snapshots(os.path.join(out, name)):
-                for seed in range(seeds):
-                    one = jax.tree.map(lambda x: x[seed], params)
-                    for e in range(episodes):
-                        s = sensitivity.sensitivity(config, one, jax.random.PRNGKey(1000 + e))
-                        ages = np.arange(len(s)) - (len(s) - 1)
-                        writer.writerows([name, config.env, config.model, batching, seed, updates, e, int(a), float(v)]
-                                         for a, v in zip(ages, s))
+        writer.writerow(SENSITIVITY_COLUMNS)
+        for updates, params in kept:
+            for seed in range(seeds):
+                one = jax.tree.map(lambda x: x[seed], params)
+                for e in range(episodes):
+                    s = sensitivity.sensitivity(config, one, jax.random.PRNGKey(1000 + e))
+                    ages = np.arange(len(s)) - (len(s) - 1)
+                    writer.writerows([name, config.env, config.model, batching, seed, updates, e, int(a), f"{v:.6g}"]
+                                     for a, v in zip(ages, s))
     os.replace(path + ".tmp", path)
-    return path
 
 
 def runs_of(name: str, scale: str):

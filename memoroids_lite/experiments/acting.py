@@ -27,16 +27,18 @@ EPISODES = 100
 KEY = 7  # one evaluation key for every run and window: the same initial states, so comparisons are paired
 
 
-def greedy_returns(config, params, reset_every: int, episodes: int = EPISODES) -> np.ndarray:
-    """The mean greedy return over `episodes` episodes of every seed's parameters (leading axis = seed) [seeds]."""
+def greedy_returns(config, params, episodes: int = EPISODES) -> np.ndarray:
+    """The mean greedy return over `episodes` episodes of every seed's parameters (leading axis = seed), for each
+    memory reset window of RESET_EVERY: [windows, seeds], one compiled evaluation."""
     train = make_train(config)
     max_steps = int(train.env_params.max_steps_in_episode)
 
-    def one(p):
+    def one(p, reset_every):
         return collect.evaluate(train.env, train.env_params, train.network, greedy(train.network, p),
                                 jax.random.PRNGKey(KEY), episodes, max_steps, reset_every)
 
-    return np.asarray(jax.jit(jax.vmap(one))(params))
+    every_seed = jax.vmap(one, in_axes=(0, None))
+    return np.asarray(jax.jit(jax.vmap(every_seed, in_axes=(None, 0)))(params, np.array(RESET_EVERY)))
 
 
 def write(out: str, runs, episodes: int = EPISODES) -> str:
@@ -56,8 +58,7 @@ def write(out: str, runs, episodes: int = EPISODES) -> str:
             bar.set_postfix_str(name, refresh=False)
             params = load_params(os.path.join(out, name))
             batching = name.split(f"{config.model}_", 1)[1]  # <env>_<model>_<batching>: tape, segment_10, ...
-            for reset_every in RESET_EVERY:
-                returns = greedy_returns(config, params, reset_every, episodes)
+            for reset_every, returns in zip(RESET_EVERY, greedy_returns(config, params, episodes)):
                 rows += [dict(run=name, env=config.env, model=config.model, batching=batching, seed=seed,
                               reset_every=reset_every, episodes=episodes, eval_return=float(returns[seed]))
                          for seed in range(seeds)]

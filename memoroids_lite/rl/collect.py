@@ -94,16 +94,18 @@ def evaluate(env, env_params, network, act, key, episodes: int, max_steps: int, 
 
     reset_every = L > 0 also resets the memory at steps L, 2L, ... of every episode: the agent then acts with
     the memory a zero-initialised segment of length L gives it in training (segments start at multiples of L,
-    rl/segment.py). 0: the memory spans the whole episode, as in the paper's evaluation."""
-    if reset_every < 0:
+    rl/segment.py). 0: the memory spans the whole episode, as in the paper's evaluation. It may be traced (one
+    compiled evaluation for every L)."""
+    if isinstance(reset_every, int) and reset_every < 0:
         raise ValueError(f"reset_every must be >= 0 (0: never reset inside an episode), got {reset_every}.")
     collector = init(env, env_params, network, key, episodes)
 
     def body(carry, step_key_and_t):
         collector, total, running = carry
         step_key, t = step_key_and_t
-        if reset_every:  # every environment began its one episode at t = 0, so t is the step of its episode
-            collector = collector._replace(start=collector.start | (t % reset_every == 0))
+        # every environment began its one episode at t = 0, so t is the step of its episode
+        reset = (reset_every > 0) & (t % jnp.maximum(reset_every, 1) == 0)
+        collector = collector._replace(start=collector.start | reset)
         collector, _, returns, done = step(env, env_params, act, collector, step_key)
         total = jnp.where(running & done, returns, total)
         return (collector, total, running & ~done), None

@@ -6,16 +6,18 @@ Nothing here changes what is computed. `jax.jit` is told how the arrays are laid
 - seeds across devices (`train_seeds`): the vmapped seed axis is split; seeds never communicate.
 - environments across devices (`train_split_envs`): every array with an environment axis — the collector's
   observations, environment states and memories, PPO's tape prefixes, the replay rings of DQN's environment
-  streams — is split along it, the parameters and optimiser state are replicated. What this splits is the
-  acting and the storage. The update is NOT split: a minibatch is drawn from every environment (PPO's shuffle,
-  DQN's sampling), and XLA gathers the drawn sequences onto every device, each of which then computes the whole
-  update (chapter 19 lists the compiled program's collectives). Splitting the update too (data-parallel
-  gradients, one all-reduce of the gradient) needs the minibatches laid out along "data", which this module
-  does not do yet.
+  streams — is split along it, the parameters and optimiser state are replicated. This splits the acting and
+  the storage.
+- the update across devices (data parallel): a minibatch is drawn from every environment (PPO's shuffle,
+  DQN's sampling). Built with `make_train(config, batch_sharding=batch_sharding(mesh))`, every minibatch is laid
+  out along "data": each device computes the loss and gradient of its share of the sequences, and XLA
+  averages the gradients with one all-reduce, so every device applies the same update. Without it, XLA
+  gathers the drawn sequences onto every device, each of which computes the whole update.
 
     mesh = devices_mesh()                                          # every local device, one axis "data"
     metrics = train_seeds(trainer, keys, mesh)                     # keys [S], S divisible by the devices
     metrics = train_split_envs(trainer, key, mesh)                 # num_envs divisible by the devices
+    trainer = make_train(config, batch_sharding=batch_sharding(mesh))  # and the update split too
 
 On several hosts, call `jax.distributed.initialize()` first on every host (JAX's multi-controller runtime);
 `jax.devices()` then lists the devices of every host and the same calls run the same program on all of them.
@@ -44,6 +46,22 @@ STORAGE_RINGS = {"obs", "action", "reward", "terminated", "start", "memory", "ex
 def devices_mesh(devices=None) -> Mesh:
     """A one-axis mesh ("data") over `devices` (default: every device JAX sees, on every host)."""
     return Mesh(np.array(devices if devices is not None else jax.devices()), (AXIS,))
+
+
+def batch_sharding(mesh: Mesh) -> NamedSharding:
+    """Every leaf of a minibatch split along its first axis (the sequences of PPO's minibatches and DQN's
+    segments; a DQN tape's slots) across the mesh: `make_train(config, batch_sharding=...)` of either
+    algorithm then computes its update data-parallel. That axis must be divisible by the devices."""
+    return NamedSharding(mesh, PartitionSpec(AXIS))
+
+
+def lay_out(batch, sharding: NamedSharding | None):
+    """`batch` constrained to `sharding` inside a jitted update (None: left to XLA)."""
+    if sharding is None:
+        return batch
+    for leaf in jax.tree.leaves(batch):
+        _check_divisible("a minibatch's first axis", leaf.shape[0], sharding.mesh)
+    return jax.lax.with_sharding_constraint(batch, sharding)
 
 
 def _check_divisible(what: str, count: int, mesh: Mesh) -> None:

@@ -30,6 +30,7 @@ from memoroids_lite.rl.dqn.act import epsilon_greedy, greedy
 from memoroids_lite.rl.dqn.config import TrainConfig
 from memoroids_lite.rl.dqn.loss import loss
 from memoroids_lite.rl.dqn.network import QNetwork
+from memoroids_lite.rl.parallel import lay_out
 from memoroids_lite.rl.trainer import Trainer
 
 
@@ -83,7 +84,9 @@ def storage_bytes(config: TrainConfig) -> int:
     return sum(leaf.size * leaf.dtype.itemsize for leaf in jax.tree.leaves(shapes))
 
 
-def make_train(config: TrainConfig) -> Trainer:
+def make_train(config: TrainConfig, batch_sharding=None) -> Trainer:
+    """The run of `config` (memoroids_lite.rl.trainer). `batch_sharding` (rl.parallel.batch_sharding(mesh)) lays
+    every minibatch out across devices: a data-parallel update."""
     env, env_params = make_env(config.env, **config.env_kwargs)
     network = make_network(config, env.num_actions)
     optimizer = make_optimizer(config)
@@ -154,7 +157,7 @@ def make_train(config: TrainConfig) -> Trainer:
             return collect_steps(state, steps, 1.0)[0]
 
     def loss_fn(params, target_params, key, storage):
-        sample = batching.sample(storage, key)
+        sample = lay_out(batching.sample(storage, key), batch_sharding)
         return loss(params, target_params, network, batching, sample, config.gamma,
                     config.paper_code_loss)
 

@@ -34,6 +34,7 @@ from memoroids_lite.rl.ppo.batching import Rollout, choose, minibatches
 from memoroids_lite.rl.ppo.config import PPOConfig
 from memoroids_lite.rl.ppo.loss import loss
 from memoroids_lite.rl.ppo.network import ActorCritic
+from memoroids_lite.rl.parallel import lay_out
 from memoroids_lite.rl.trainer import Trainer
 
 
@@ -81,7 +82,9 @@ def last_steps(before, rollout):
     return jnp.concatenate([before, rollout], axis=1)[:, rollout.shape[1]:]
 
 
-def make_train(config: PPOConfig) -> Trainer:
+def make_train(config: PPOConfig, batch_sharding=None) -> Trainer:
+    """The run of `config` (memoroids_lite.rl.trainer). `batch_sharding` (rl.parallel.batch_sharding(mesh)) lays
+    every minibatch out across devices: a data-parallel update."""
     env, env_params = make_env(config.env, **config.env_kwargs)
     network = make_network(config, env.num_actions)
     optimizer = make_optimizer(config)
@@ -136,7 +139,7 @@ def make_train(config: PPOConfig) -> Trainer:
     def gradient_step(carry, minibatch):
         params, opt_state = carry
         (total, parts), grads = jax.value_and_grad(loss, has_aux=True)(
-            params, network, batching, minibatch, config.clip_eps, config.vf_coef, config.ent_coef)
+            params, network, batching, lay_out(minibatch, batch_sharding), config.clip_eps, config.vf_coef, config.ent_coef)
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), (total, parts)
 
