@@ -123,6 +123,24 @@ def test_sensitivity(results):
     plt.close(fig)
 
 
+@pytest.mark.experiments
+def test_sensitivity_resumes_from_committed_files_alone(results, tmp_path):
+    """A copy of the results as git holds them (no checkpoint, no snapshot) gives the same sensitivity.csv without
+    training; a run that lost its measurements and its snapshots is refused with what to do."""
+    import shutil
+
+    directory, path = results["sensitivity"]
+    committed = tmp_path / "sensitivity"
+    shutil.copytree(directory, committed, ignore=shutil.ignore_patterns("checkpoint*", "params-*", "sensitivity.csv"))
+    for run in (p for p in directory.iterdir() if p.is_dir()):
+        shutil.copy(run / "sensitivity.csv", committed / run.name / "sensitivity.csv")
+    again = experiments.run("sensitivity", "ci", str(committed))
+    assert open(again).read() == open(path).read()
+    (committed / "ci_lru_tape" / "sensitivity.csv").unlink()
+    with pytest.raises(FileNotFoundError, match="keeps no parameter snapshots"):
+        experiments.run("sensitivity", "ci", str(committed))
+
+
 def test_share_older_than_and_value_memory_length():
     from memoroids_lite.experiments.sensitivity import share_older_than, value_memory_length
 
